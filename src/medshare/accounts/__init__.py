@@ -1,0 +1,1 @@
+"""Accounts, roles, passwords, bearer tokens and web sessions."""

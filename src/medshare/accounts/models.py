@@ -1,0 +1,62 @@
+"""Tables of accounts and their credentials."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from medshare.db import Base, Timestamped
+
+
+class Role(enum.StrEnum):
+    PLATFORM_ADMIN = "platform_admin"
+    REGULATOR = "regulator"
+    INSTITUTION_ADMIN = "institution_admin"
+    PRACTITIONER = "practitioner"
+    SUPPLIER = "supplier"
+    INSURER = "insurer"
+    PATIENT = "patient"
+
+
+class User(Timestamped, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e],
+                create_constraint=True, name="role")
+    )
+    institution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("institutions.id"), index=True)
+    practitioner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("practitioners.id"))
+    patient_record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("patient_records.id"))
+    locale: Mapped[str] = mapped_column(sa.String(10), default="en")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    tokens: Mapped[list[AuthToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class TokenKind(enum.StrEnum):
+    API = "api"
+    SESSION = "session"
+
+
+class AuthToken(Base):
+    """A bearer token or web session; only its SHA-256 digest is stored."""
+
+    __tablename__ = "auth_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")

@@ -1,0 +1,1 @@
+"""The audit trail: one append-only record of every write and every read of patient data."""

@@ -1,0 +1,85 @@
+"""record_event: the one way every state change and every read of patient data is recorded."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from medshare.audit.models import AuditEvent
+from medshare.db import utcnow
+from medshare.permissions import Principal
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an action came from: the channel (api, web, cli), the client address, the request."""
+
+    channel: str = "internal"
+    source_ip: str = ""
+    request_id: str = ""
+
+
+current_origin: ContextVar[Origin] = ContextVar("current_origin", default=Origin())
+
+
+def record_event(
+    session: Session,
+    actor: Principal | None,
+    action: str,
+    object_type: str,
+    object_id: object,
+    *,
+    institution_id: int | None = None,
+    patient_record_id: int | None = None,
+    details: dict | None = None,
+) -> None:
+    """Append one event to the audit trail, in the caller's transaction.
+
+    details must not hold secrets or personal data: name the fields that changed, not
+    their values.
+    """
+    origin = current_origin.get()
+    session.add(
+        AuditEvent(
+            occurred_at=utcnow(),
+            actor_user_id=actor.user_id if actor else None,
+            actor_role=actor.role.value if actor else "system",
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            institution_id=institution_id,
+            patient_record_id=patient_record_id,
+            source_ip=origin.source_ip,
+            channel=origin.channel,
+            request_id=origin.request_id,
+            details=details or {},
+        )
+    )
+
+
+def list_events(
+    session: Session,
+    *,
+    institution_id: int | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEvent], int]:
+    """Events, newest first, with the total that match."""
+    query = sa.select(AuditEvent)
+    if institution_id is not None:
+        query = query.where(AuditEvent.institution_id == institution_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEvent.object_id == object_id)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)).all()
+    return list(rows), total

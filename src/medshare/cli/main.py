@@ -1,0 +1,100 @@
+"""medshare's commands: serve, demo, db, admin, bench."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from medshare.accounts import service as accounts
+from medshare.accounts.models import Role, TokenKind
+from medshare.accounts.schemas import UserIn
+from medshare.bench import cli as bench_cli
+from medshare.cli.context import cli_transaction, engine
+from medshare.demo import cli as demo_cli
+from medshare.errors import DomainError
+from medshare.settings import get_settings
+
+app = typer.Typer(help="medshare: a regional platform for sharing medical equipment, results, specialists "
+                       "and supplies. Every command reads MEDSHARE_DATABASE_URL (default: an SQLite file "
+                       "in ./medshare-data).", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+admin_app = typer.Typer(help="Accounts and tokens, from the operator's shell.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.command(name="demo")(demo_cli.demo)
+app.command(name="bench")(bench_cli.bench)
+console = Console(stderr=True)
+
+
+def fail(error: DomainError) -> None:
+    """Print a domain error with its field problems and exit 2."""
+    console.print(f"[red]error:[/red] {error.message}")
+    for problem in error.problems:
+        console.print(f"  {problem.field}: {problem.message} [dim]({problem.rule})[/dim]")
+    raise typer.Exit(2)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to the newest migration."""
+    eng = engine()
+    console.print(f"database at {eng.url.render_as_string(hide_password=True)} is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="server worker processes")] = 1,
+    demo: Annotated[bool, typer.Option(help="seed a demo region if the database is empty")] = True,
+) -> None:
+    """Run the web app and API: upgrade the database, seed a demo region on first start, then serve."""
+    import uvicorn
+
+    settings = get_settings()
+    settings.resolved_secret_key()  # made once here, before workers start
+    eng = engine()
+    if demo and settings.demo_on_first_start and demo_cli.region_is_empty(eng):
+        demo_cli.seed(eng, scale=settings.demo_scale, seed=settings.demo_seed)
+    console.print(f"medshare on http://{host}:{port}  (API docs at /docs, FHIR later at /fhir)")
+    uvicorn.run("medshare.main:app_factory", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=False, log_level=os.environ.get("MEDSHARE_LOG_LEVEL", "info"))
+
+
+@admin_app.command("create-user")
+def create_user(
+    username: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[Role, typer.Option(help="the account's role")] = Role.PLATFORM_ADMIN,
+    institution_id: Annotated[int | None, typer.Option(help="institution the account belongs to")] = None,
+    password: Annotated[str | None, typer.Option(help="password (asked for when omitted; "
+                                                      "or MEDSHARE_ADMIN_PASSWORD)")] = None,
+) -> None:
+    """Create an account (the first platform admin, typically)."""
+    password = password or os.environ.get("MEDSHARE_ADMIN_PASSWORD") or getpass.getpass("password: ")
+    try:
+        with cli_transaction() as session:
+            user = accounts.create_user(session, None, UserIn(username=username, password=password, role=role,
+                                                             institution_id=institution_id))
+    except DomainError as error:
+        fail(error)
+    console.print(f"created {user.role.value} account {user.username} (id {user.id})")
+
+
+@admin_app.command("token")
+def token(
+    user: Annotated[str, typer.Option("--user", help="account to issue the token for")],
+    days: Annotated[int, typer.Option(help="days the token stays valid")] = 90,
+) -> None:
+    """Print a bearer token for an account, for scripts and integrations (shown once, stored hashed)."""
+    try:
+        with cli_transaction() as session:
+            account = accounts.get_user_by_name(session, user)
+            raw, _ = accounts.issue_token(session, account, TokenKind.API, dt.timedelta(days=days))
+    except DomainError as error:
+        fail(error)
+    typer.echo(raw)

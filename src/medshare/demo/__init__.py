@@ -1,0 +1,1 @@
+"""The deterministic synthetic region that feeds the first start, the tests and the benchmarks."""

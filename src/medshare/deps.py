@@ -1,0 +1,77 @@
+"""Annotated dependencies shared by every router: sessions, the caller, permission checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from medshare.accounts import service as accounts
+from medshare.accounts.models import TokenKind
+from medshare.db import transaction
+from medshare.errors import Forbidden, Unauthenticated
+from medshare.permissions import Permission, Principal, has
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _session(request: Request, writing: bool) -> Iterator[Session]:
+    state = request.app.state
+    with transaction(state.writer if writing else state.reader) as session:
+        yield session
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for the request, committed before the response is sent."""
+    yield from _session(request, writing=request.method not in SAFE_METHODS)
+
+
+def get_writing_session(request: Request) -> Iterator[Session]:
+    """A writing session even for GET: for reads that leave an audit event (patient data)."""
+    yield from _session(request, writing=True)
+
+
+# scope="function": the transaction ends (commits) before the response leaves, so whatever a
+# client sees acknowledged is durable.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+AuditedReadSessionDep = Annotated[Session, Depends(get_writing_session, scope="function")]
+
+
+def bearer_principal(request: Request, session: SessionDep) -> Principal:
+    """The account behind the request's bearer token; 401 without a live one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise Unauthenticated("send an Authorization: Bearer token (see `medshare admin token`)")
+    user = accounts.user_for_token(session, raw.strip(), TokenKind.API)
+    if user is None:
+        raise Unauthenticated("the bearer token is unknown, expired or revoked")
+    return accounts.principal_of(user)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]
+
+
+def require(permission: Permission):
+    """A route dependency: the caller must hold permission over some objects (deny by default)."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if not has(principal, permission):
+            raise Forbidden(f"the role {principal.role.value} lacks the permission {permission.value}")
+        return principal
+
+    check.permission = permission  # read by the authorisation tests' route table
+    return Depends(check)
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=200, description="items per page")] = 20,
+    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+) -> dict[str, int]:
+    """limit and offset of a search."""
+    return {"limit": limit, "offset": offset}
+
+
+PageParams = Annotated[dict[str, int], Depends(page_params)]

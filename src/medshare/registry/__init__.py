@@ -1,0 +1,1 @@
+"""Institutions, licences, medical communities, practitioners and their multi-site registrations."""

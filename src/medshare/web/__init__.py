@@ -1,0 +1,1 @@
+"""Server-rendered pages: shared helpers, templates and static files."""

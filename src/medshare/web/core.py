@@ -1,0 +1,110 @@
+"""What every page needs: templates with translations, the signed-in account, CSRF protection."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+from typing import Annotated, Any
+
+import jinja2
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from medshare import i18n
+from medshare.accounts import service as accounts
+from medshare.accounts.models import TokenKind
+from medshare.deps import SessionDep
+from medshare.errors import Forbidden
+from medshare.permissions import Permission, Principal, has
+
+WEB_DIR = Path(__file__).parent
+SESSION_COOKIE = "medshare_session"
+LOCALE_COOKIE = "medshare_locale"
+
+templates = Jinja2Templates(env=jinja2.Environment(
+    loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"]))
+templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+templates.env.globals["LOCALES"] = i18n.LOCALES
+templates.env.globals["Permission"] = Permission
+templates.env.globals["has"] = has
+
+
+def web_principal(request: Request, session: SessionDep) -> Principal | None:
+    """The account signed in through the session cookie, if any; also fixes the page language."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    user = accounts.user_for_token(session, raw, TokenKind.SESSION) if raw else None
+    principal = accounts.principal_of(user) if user else None
+    if principal is not None:
+        locale = principal.locale
+    else:
+        locale = request.cookies.get(LOCALE_COOKIE) or i18n.negotiate(request.headers.get("accept-language", ""))
+    request.state.locale = locale if locale in i18n.LOCALES else i18n.DEFAULT_LOCALE
+    request.state.principal = principal
+    return principal
+
+
+MaybeViewer = Annotated[Principal | None, Depends(web_principal)]
+
+
+class LoginRequired(Exception):
+    """Raised by a page that needs a signed-in account; answered by a redirect to /login."""
+
+
+def signed_in(viewer: MaybeViewer) -> Principal:
+    """The signed-in account, or a redirect to the login page."""
+    if viewer is None:
+        raise LoginRequired
+    return viewer
+
+
+Viewer = Annotated[Principal, Depends(signed_in)]
+
+
+def page_require(permission: Permission):
+    """A page dependency: the signed-in account must hold permission (deny by default)."""
+
+    def check(viewer: Viewer) -> Principal:
+        if not has(viewer, permission):
+            raise Forbidden(f"the role {viewer.role.value} lacks the permission {permission.value}")
+        return viewer
+
+    check.permission = permission
+    return Depends(check)
+
+
+def csrf_token(request: Request) -> str:
+    """A token bound to this browser session (or to the anonymous visitor's login form)."""
+    secret = request.app.state.settings.resolved_secret_key()
+    anchor = request.cookies.get(SESSION_COOKIE, "anonymous")
+    return hmac.new(secret.encode(), f"csrf:{anchor}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "") -> None:
+    """Every form post carries the session's CSRF token, in the form or the X-CSRF-Token header."""
+    sent = csrf_token_field or request.headers.get("x-csrf-token", "")
+    if not hmac.compare_digest(sent, csrf_token(request)):
+        raise Forbidden("the form's CSRF token is missing or stale; reload the page and try again")
+
+
+CsrfChecked = Depends(check_csrf)
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    """A page rendered in the viewer's language, with what the layout needs."""
+    # Set here, in the thread that renders: a dependency's context does not flow back to the route.
+    locale = getattr(request.state, "locale", None) or i18n.negotiate(request.headers.get("accept-language", ""))
+    i18n.current_locale.set(locale)
+    base = {
+        "viewer": getattr(request.state, "principal", None),
+        "csrf_token": csrf_token(request),
+        "locale": locale,
+    }
+    return templates.TemplateResponse(request, template, base | (context or {}), status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    """See-other redirect after a successful form post."""
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,129 @@
+"""Fixtures every test shares: a fresh database per backend, savepoint-rolled-back sessions, a live server.
+
+The suite runs on SQLite always, and also on PostgreSQL when MEDSHARE_TEST_POSTGRES_URL names a
+server: each run creates its own database there and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from sqlalchemy.orm import Session
+
+from medshare.audit.service import Origin, current_origin
+from medshare.db import make_engine, session_factory, upgrade
+from medshare.settings import Settings
+
+POSTGRES_URL = os.environ.get("MEDSHARE_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def _postgres_database() -> Iterator[str]:
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"medshare_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A new, empty, migrated database of each backend, for this run only."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "medshare.db"
+        url = f"sqlite:///{path}"
+        upgrade(make_engine(url))
+        yield url
+    else:
+        for url in _postgres_database():
+            upgrade(make_engine(url))
+            yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    """A session whose every change is rolled back after the test (savepoints inside)."""
+    connection = engine.connect()
+    outer = connection.begin()
+    sess = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    token = current_origin.set(Origin(channel="test"))
+    try:
+        yield sess
+    finally:
+        current_origin.reset(token)
+        sess.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def committed(engine):
+    """A factory of committed transactions, for data a live server must see."""
+    return session_factory(engine)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A real uvicorn server in a thread, on a free loopback port."""
+
+    def __init__(self, settings: Settings) -> None:
+        from medshare.main import create_app
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, tmp_path_factory) -> Settings:
+    return Settings(database_url=database_url, data_dir=Path(tmp_path_factory.mktemp("data")),
+                    secret_key="test-secret-key-0123456789", demo_on_first_start=False)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings) -> Iterator[LiveServer]:
+    server = LiveServer(settings).start()
+    yield server
+    server.stop()
