@@ -77,7 +77,7 @@ def session(engine) -> Iterator[Session]:
         connection.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def committed(engine):
     """A factory of committed transactions, for data a live server must see."""
     return session_factory(engine)

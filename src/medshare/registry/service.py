@@ -328,9 +328,12 @@ def search_practitioners(
 
 def add_registration(session: Session, actor: Principal, practitioner: Practitioner,
                      data: RegistrationIn) -> Registration:
-    """Register a practitioner at another site, within the region's limit of sites."""
-    authorize(actor, Permission.REGISTRATION_WRITE,
-              institutions=[data.institution_id, practitioner.primary_institution_id])
+    """Register a practitioner at another site, within the region's limit of sites.
+
+    Filed by the practitioner's primary institution (or a regulator): a host cannot add
+    sites to someone else's practitioner.
+    """
+    authorize(actor, Permission.REGISTRATION_WRITE, institutions=[practitioner.primary_institution_id])
     get_institution(session, data.institution_id)
     rules.check_validity(data.valid_from, data.valid_to)
     if data.institution_id == practitioner.primary_institution_id:
@@ -358,7 +361,7 @@ def get_registration(session: Session, registration_id: int) -> Registration:
 
 
 def end_registration(session: Session, actor: Principal, registration: Registration) -> Registration:
-    """End a multi-site registration early; it no longer counts against the limit."""
+    """End a multi-site registration early (by the host or the primary institution); it no longer counts."""
     authorize(actor, Permission.REGISTRATION_WRITE,
               institutions=[registration.institution_id, registration.practitioner.primary_institution_id])
     registration.ended = True
