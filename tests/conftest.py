@@ -7,19 +7,16 @@ server: each run creates its own database there and drops it at the end.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from sqlalchemy.orm import Session
 
 from medshare.audit.service import Origin, current_origin
+from medshare.bench.server import ThreadedServer
 from medshare.db import make_engine, session_factory, upgrade
 from medshare.settings import Settings
 
@@ -83,39 +80,6 @@ def committed(engine):
     return session_factory(engine)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """A real uvicorn server in a thread, on a free loopback port."""
-
-    def __init__(self, settings: Settings) -> None:
-        from medshare.main import create_app
-
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def settings(database_url, tmp_path_factory) -> Settings:
     return Settings(database_url=database_url, data_dir=Path(tmp_path_factory.mktemp("data")),
@@ -123,7 +87,7 @@ def settings(database_url, tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def live_server(settings) -> Iterator[LiveServer]:
-    server = LiveServer(settings).start()
+def live_server(settings) -> Iterator[ThreadedServer]:
+    server = ThreadedServer(settings).start()
     yield server
     server.stop()
