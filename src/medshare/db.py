@@ -146,6 +146,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         connection.commit()
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database schema back to revision ("base" removes every table)."""
+    from alembic import command
+
+    with engine.connect() as connection:
+        command.downgrade(_alembic_config(connection), revision)
+        connection.commit()
+
+
 def autogenerate(engine: Engine, message: str) -> None:
     """Write a new migration from the difference between the models and the database."""
     from alembic import command
