@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, description="lifetime of a web session")
     api_token_days: int = Field(default=90, description="lifetime of an API bearer token")
     cookie_secure: bool = False
-    max_sites_per_practitioner: int = Field(default=3, description="region policy: sites a practitioner may hold at once")
+    max_sites_per_practitioner: int = Field(
+        default=3, description="region policy: sites a practitioner may hold at once, the primary included"
+    )
     default_locale: str = "en"
 
     def resolved_database_url(self) -> str:

@@ -22,7 +22,7 @@ class Origin:
     request_id: str = ""
 
 
-current_origin: ContextVar[Origin] = ContextVar("current_origin", default=Origin())
+current_origin: ContextVar[Origin | None] = ContextVar("current_origin", default=None)
 
 
 def record_event(
@@ -41,7 +41,7 @@ def record_event(
     details must not hold secrets or personal data: name the fields that changed, not
     their values.
     """
-    origin = current_origin.get()
+    origin = current_origin.get() or Origin()
     session.add(
         AuditEvent(
             occurred_at=utcnow(),
