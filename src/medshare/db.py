@@ -137,8 +137,8 @@ def _alembic_config(connection: sa.Connection):
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema up to revision (the newest by default)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the database schema up to revision (default: every branch head, so domains may migrate independently)."""
     from alembic import command
 
     with engine.connect() as connection:

@@ -48,7 +48,7 @@ def run(options: BenchOptions) -> dict:
         engine = make_engine(url)
         upgrade(engine)
         started = time.perf_counter()
-        counts = seed(engine, scale=scale, seed=options.seed, progress=False)
+        counts = seed(engine, scale=scale, seed=options.seed)
         seed_seconds = time.perf_counter() - started
         engine.dispose()
         server = ThreadedServer(Settings(database_url=url, data_dir=Path(folder), secret_key="bench",

@@ -17,6 +17,10 @@ COMPOUND_SURNAMES = {
     "夏侯", "令狐", "端木", "独孤", "南宫", "西门",
 }
 
+# Surnames read differently from the same character in ordinary words (曾经 ceng, but 曾 Zeng).
+SURNAME_READINGS = {"曾": "zeng", "单": "shan", "覃": "qin", "解": "xie", "查": "zha", "仇": "qiu", "区": "ou",
+                    "朴": "piao", "盖": "ge", "缪": "miao", "尉": "yu", "种": "chong", "折": "she", "翟": "zhai"}
+
 
 def normalise_national_id(value: str) -> str:
     """Strip spaces and upper-case the check character X."""
@@ -70,5 +74,6 @@ def pinyin_of(name: str) -> str:
         return name
     split = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
     surname, given = name[:split], name[split:]
-    parts = ["".join(lazy_pinyin(surname)).capitalize(), "".join(lazy_pinyin(given)).capitalize()]
+    surname_pinyin = SURNAME_READINGS.get(surname) or "".join(lazy_pinyin(surname))
+    parts = [surname_pinyin.capitalize(), "".join(lazy_pinyin(given)).capitalize()]
     return " ".join(p for p in parts if p)

@@ -62,3 +62,8 @@ def test_pinyin_puts_the_surname_first_and_knows_compound_surnames():
     assert rules.pinyin_of("张伟") == "Zhang Wei"
     assert rules.pinyin_of("欧阳晓明") == "Ouyang Xiaoming"
     assert rules.pinyin_of("Li Na") == "Li Na"
+
+
+def test_surnames_take_their_surname_reading():
+    assert rules.pinyin_of("曾小红") == "Zeng Xiaohong"
+    assert rules.pinyin_of("单田芳") == "Shan Tianfang"
