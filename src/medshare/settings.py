@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,7 +21,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means an SQLite file in data_dir")
     secret_key: str = Field(default="", description="signs CSRF tokens; empty means one kept in data_dir")
     demo_on_first_start: bool = Field(default=True, description="seed a demo region when the database is empty")
-    demo_scale: str = "small"
+    demo_scale: Literal["small", "city", "province"] = "small"
     demo_seed: int = 1
     demo_password: str = Field(default="medshare-demo", description="password of every demo account")
     session_hours: int = Field(default=12, description="lifetime of a web session")

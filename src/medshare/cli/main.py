@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
+import socket
 from typing import Annotated
 
 import typer
@@ -46,6 +47,17 @@ def db_upgrade() -> None:
     console.print(f"database at {eng.url.render_as_string(hide_password=True)} is up to date")
 
 
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            console.print(f"[red]error:[/red] cannot listen on {host}:{port} ({error.strerror}); "
+                          "choose another with --port")
+            raise typer.Exit(2) from None
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -57,11 +69,12 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    _check_port_free(host, port)  # before seeding, so a busy port fails fast
     settings.resolved_secret_key()  # made once here, before workers start
     eng = engine()
     if demo and settings.demo_on_first_start and demo_cli.region_is_empty(eng):
         demo_cli.seed(eng, scale=settings.demo_scale, seed=settings.demo_seed)
-    console.print(f"medshare on http://{host}:{port}  (API docs at /docs, FHIR later at /fhir)")
+    console.print(f"medshare on http://{host}:{port}  (API described at /docs)")
     uvicorn.run("medshare.main:app_factory", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=False, log_level=os.environ.get("MEDSHARE_LOG_LEVEL", "info"))
 
