@@ -26,11 +26,12 @@ assets: $(ASSETS)
 run: install assets
 	$(BIN)/medshare serve
 
-## Chromium from Debian's packages, for the browser tests
+## Chromium and a Chinese font from Debian's packages, for the browser tests
 browser:
-	@command -v chromium >/dev/null || { \
+	@if ! command -v chromium >/dev/null || { command -v dpkg >/dev/null && ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; }; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei; \
+	fi
 
 lint: install
 	$(BIN)/ruff check src tests

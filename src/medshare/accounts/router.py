@@ -11,7 +11,6 @@ from medshare.accounts import service
 from medshare.accounts.models import Role, TokenKind
 from medshare.accounts.schemas import TokenOut, TokenRequest, UserIn, UserOut, UserPatch
 from medshare.deps import CurrentPrincipal, PageParams, SessionDep, require
-from medshare.errors import InvalidInput
 from medshare.permissions import Permission, Principal, authorize
 from medshare.schemas import Page
 from medshare.settings import get_settings
@@ -66,7 +65,4 @@ def update_user(session: SessionDep, user_id: int, patch: UserPatch, actor: Curr
 
 @router.delete("/users/{user_id}", response_model=UserOut, summary="Deactivate an account and end its tokens")
 def deactivate_user(session: SessionDep, user_id: int, actor: Annotated[Principal, require(Permission.USER_WRITE)]):
-    user = service.get_user(session, user_id)
-    if user.id == actor.user_id:
-        raise InvalidInput.on("user_id", "not-self", "an account cannot deactivate itself")
-    return UserOut.model_validate(service.update_user(session, actor, user, UserPatch(active=False)))
+    return UserOut.model_validate(service.deactivate_user(session, actor, service.get_user(session, user_id)))

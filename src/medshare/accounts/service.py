@@ -16,7 +16,7 @@ from medshare.accounts.models import AuthToken, Role, TokenKind, User
 from medshare.accounts.schemas import UserIn, UserPatch
 from medshare.audit.service import record_event
 from medshare.db import utcnow
-from medshare.errors import Conflict, NotFound, Unauthenticated
+from medshare.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from medshare.permissions import Permission, Principal, Scope, authorize, scope_of
 
 _hasher = PasswordHasher()
@@ -97,6 +97,13 @@ def update_user(session: Session, actor: Principal, user: User, patch: UserPatch
     record_event(session, actor, "user.update", "user", user.id, institution_id=user.institution_id,
                  details={"fields": sorted(patch.model_dump(exclude_unset=True))})
     return user
+
+
+def deactivate_user(session: Session, actor: Principal, user: User) -> User:
+    """Close an account and end its sessions and tokens; nobody closes their own."""
+    if user.id == actor.user_id:
+        raise InvalidInput.on("user_id", "not-self", "an account cannot deactivate itself")
+    return update_user(session, actor, user, UserPatch(active=False))
 
 
 def list_users(session: Session, actor: Principal, *, q: str = "", institution_id: int | None = None,

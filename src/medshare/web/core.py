@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import jinja2
 from fastapi import Depends, Form, Request
@@ -17,11 +19,15 @@ from medshare.accounts import service as accounts
 from medshare.accounts.models import TokenKind
 from medshare.deps import SessionDep
 from medshare.errors import Forbidden
-from medshare.permissions import Permission, Principal, has
+from medshare.permissions import Permission, Principal, authorize, has
+from medshare.registry.rules import licence_status
+from medshare.web import labels
+from medshare.web.forms import FormErrors
 
 WEB_DIR = Path(__file__).parent
 SESSION_COOKIE = "medshare_session"
 LOCALE_COOKIE = "medshare_locale"
+FLASH_COOKIE = "medshare_flash"
 
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(WEB_DIR / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"]))
@@ -29,6 +35,42 @@ templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=Tr
 templates.env.globals["LOCALES"] = i18n.LOCALES
 templates.env.globals["Permission"] = Permission
 templates.env.globals["has"] = has
+templates.env.filters["label"] = labels.label
+templates.env.filters["message"] = labels.message
+templates.env.globals["grade"] = labels.grade
+templates.env.globals["title_of"] = labels.title
+templates.env.globals["KINDS"] = labels.KINDS
+templates.env.globals["choices"] = labels.choices
+templates.env.globals["NO_ERRORS"] = FormErrors()
+
+
+def validity(valid_from: dt.date | None, valid_to: dt.date | None) -> str:
+    """Today's status of a validity window (valid, expiring, expired, not_yet_valid), by the registry's rule."""
+    if valid_to is None:
+        return "valid"
+    return licence_status(valid_from or dt.date.min, valid_to, dt.date.today())
+
+
+def query_string(query: dict[str, Any], **changes: Any) -> str:
+    """A URL query of query's non-blank values, with changes applied (the page of a pager)."""
+    merged = {**query, **changes}
+    return urlencode({key: value for key, value in merged.items() if value not in ("", None)})
+
+
+def can(viewer: Principal | None, permission: Permission, *institutions: int | None) -> bool:
+    """Whether viewer may use permission on an object of one of institutions (to show a link or not)."""
+    if viewer is None:
+        return False
+    try:
+        authorize(viewer, permission, institutions=institutions)
+    except Forbidden:
+        return False
+    return True
+
+
+templates.env.globals["can"] = can
+templates.env.globals["validity"] = validity
+templates.env.globals["query_string"] = query_string
 
 
 def web_principal(request: Request, session: SessionDep) -> Principal | None:
@@ -91,20 +133,46 @@ def check_csrf(request: Request, csrf_token_field: Annotated[str, Form(alias="cs
 CsrfChecked = Depends(check_csrf)
 
 
+def is_htmx(request: Request) -> bool:
+    """Whether htmx asked for a fragment (not a boosted or history-restoring full page)."""
+    return (request.headers.get("hx-request") == "true"
+            and request.headers.get("hx-history-restore-request") != "true")
+
+
+def _here(request: Request) -> str:
+    # Where the language switch returns to: this page, or for a form post the page it came from.
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = request.headers.get("referer", "")
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    return referer[len(origin):] if referer.startswith(origin + "/") else "/"
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            status_code: int = 200) -> HTMLResponse:
     """A page rendered in the viewer's language, with what the layout needs."""
     # Set here, in the thread that renders: a dependency's context does not flow back to the route.
     locale = getattr(request.state, "locale", None) or i18n.negotiate(request.headers.get("accept-language", ""))
     i18n.current_locale.set(locale)
+    flash = request.cookies.get(FLASH_COOKIE, "")
     base = {
         "viewer": getattr(request.state, "principal", None),
         "csrf_token": csrf_token(request),
         "locale": locale,
+        "flash": labels.FLASHES.get(flash),
+        "here": _here(request),
     }
-    return templates.TemplateResponse(request, template, base | (context or {}), status_code=status_code)
+    response = templates.TemplateResponse(request, template, base | (context or {}), status_code=status_code)
+    if flash and not is_htmx(request):
+        response.delete_cookie(FLASH_COOKIE)
+    # The same address answers with a whole page or, to htmx, a fragment: caches must tell them apart.
+    response.headers["Vary"] = "HX-Request, Cookie"
+    return response
 
 
-def redirect(url: str) -> RedirectResponse:
-    """See-other redirect after a successful form post."""
-    return RedirectResponse(url, status_code=303)
+def redirect(url: str, flash: str | None = None) -> RedirectResponse:
+    """See-other redirect after a successful form post, with a success message for the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        response.set_cookie(FLASH_COOKIE, flash, max_age=60, httponly=True, samesite="lax")
+    return response

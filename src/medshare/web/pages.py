@@ -1,4 +1,4 @@
-"""Pages: the public directory, sign-in and sign-out."""
+"""Pages: the public directory, sign-in and sign-out, the language switch and the signed-in home."""
 
 from __future__ import annotations
 
@@ -7,26 +7,124 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 
+from medshare import i18n
 from medshare.accounts import service as accounts
 from medshare.accounts.models import TokenKind
+from medshare.accounts.schemas import UserPatch
 from medshare.deps import SessionDep
 from medshare.errors import Unauthenticated
 from medshare.registry import service as registry
-from medshare.web.core import SESSION_COOKIE, CsrfChecked, MaybeViewer, redirect, render
+from medshare.registry.models import InstitutionType, Profession, Title
+from medshare.registry.schemas import institution_out, practitioner_out
+from medshare.web.admin import router as admin_router
+from medshare.web.core import (
+    LOCALE_COOKIE,
+    SESSION_COOKIE,
+    CsrfChecked,
+    MaybeViewer,
+    Viewer,
+    is_htmx,
+    redirect,
+    render,
+)
+from medshare.web.paging import PAGE_SIZE, Pager, choice, grade_level_of
 
 router = APIRouter(include_in_schema=False)
+router.include_router(admin_router)
+
+
+def _institution_filters(q: str, type: str, grade_level: str, grade_class: str, division: str) -> dict:
+    return {
+        "q": q,
+        "type": choice(type, InstitutionType),
+        "grade_level": grade_level_of(grade_level),
+        "grade_class": grade_class if grade_class in ("A", "B", "C") else None,
+        "division_code": division if division.isdigit() else "",
+    }
 
 
 @router.get("/")
 def directory(request: Request, session: SessionDep, viewer: MaybeViewer,
-              q: Annotated[str, Query(max_length=100)] = ""):
-    institutions, total = registry.search_institutions(session, q=q, limit=20)
-    return render(request, "directory.html", {"institutions": institutions, "total": total, "q": q,
-                                              "today": dt.date.today()})
+              q: Annotated[str, Query(max_length=100)] = "",
+              type: Annotated[str, Query(max_length=40)] = "",
+              grade_level: Annotated[str, Query(max_length=1)] = "",
+              grade_class: Annotated[str, Query(max_length=1)] = "",
+              division: Annotated[str, Query(max_length=6)] = "",
+              page: Annotated[int, Query(ge=1, le=10_000)] = 1):
+    """The public directory of institutions, searched live by name, type, grade and division."""
+    filters = _institution_filters(q.strip(), type, grade_level, grade_class, division.strip())
+    rows, total = registry.search_institutions(session, **filters, limit=PAGE_SIZE,
+                                               offset=(page - 1) * PAGE_SIZE)
+    today = dt.date.today()
+    context = {
+        "tab": "institutions",
+        "institutions": [institution_out(row, today) for row in rows],
+        "pager": Pager(total, page),
+        "query": {"q": q, "type": type, "grade_level": grade_level, "grade_class": grade_class,
+                  "division": division},
+        "types": list(InstitutionType),
+    }
+    template = "directory/_institutions.html" if is_htmx(request) else "directory/institutions.html"
+    return render(request, template, context)
+
+
+@router.get("/practitioners")
+def practitioner_directory(request: Request, session: SessionDep, viewer: MaybeViewer,
+                           q: Annotated[str, Query(max_length=100)] = "",
+                           profession: Annotated[str, Query(max_length=40)] = "",
+                           specialty: Annotated[str, Query(max_length=100)] = "",
+                           title: Annotated[str, Query(max_length=40)] = "",
+                           institution: Annotated[str, Query(max_length=12)] = "",
+                           page: Annotated[int, Query(ge=1, le=10_000)] = 1):
+    """The public register of practitioners: name, pinyin or licence number, and filters."""
+    institution_id = int(institution) if institution.isdigit() else None
+    rows, total = registry.search_practitioners(
+        session, q=q.strip(), profession=choice(profession, Profession), specialty=specialty.strip(),
+        title=choice(title, Title), institution_id=institution_id, limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE)
+    context = {
+        "tab": "practitioners",
+        "practitioners": [practitioner_out(row) for row in rows],
+        "pager": Pager(total, page),
+        "query": {"q": q, "profession": profession, "specialty": specialty, "title": title,
+                  "institution": institution},
+        "institution": registry.get_institution(session, institution_id) if institution_id else None,
+    }
+    template = "directory/_practitioners.html" if is_htmx(request) else "directory/practitioners.html"
+    return render(request, template, context)
+
+
+@router.get("/institutions/{institution_id}")
+def institution_page(request: Request, session: SessionDep, viewer: MaybeViewer, institution_id: int):
+    """One institution's public record: grade, licences, communities and practitioners."""
+    institution = registry.get_institution(session, institution_id)
+    staff, staff_total = registry.search_practitioners(session, institution_id=institution_id, limit=50)
+    return render(request, "directory/institution.html", {
+        "institution": institution_out(institution, dt.date.today()),
+        "staff": [practitioner_out(p) for p in staff],
+        "staff_total": staff_total,
+    })
+
+
+@router.get("/practitioners/{practitioner_id}")
+def practitioner_page(request: Request, session: SessionDep, viewer: MaybeViewer, practitioner_id: int):
+    """One practitioner's public record: licence, primary site and multi-site registrations."""
+    practitioner = registry.get_practitioner(session, practitioner_id)
+    return render(request, "directory/practitioner.html", {"practitioner": practitioner_out(practitioner)})
+
+
+@router.get("/directory/institution-options")
+def institution_options(request: Request, session: SessionDep, viewer: MaybeViewer,
+                        q: Annotated[str, Query(max_length=100)] = ""):
+    """The <option>s of an institution picker, for what was typed into its search box."""
+    rows, _ = registry.search_institutions(session, q=q.strip(), limit=50)
+    return render(request, "_institution_options.html", {"options": rows, "selected": None,
+                                                         "pick_first": bool(q.strip())})
 
 
 @router.get("/login")
 def login_form(request: Request, viewer: MaybeViewer, next: str = "/"):
+    """The sign-in form."""
     return render(request, "login.html", {"next": next})
 
 
@@ -38,13 +136,15 @@ def _safe_next(target: str) -> str:
 @router.post("/login", dependencies=[CsrfChecked])
 def login(request: Request, session: SessionDep, viewer: MaybeViewer,
           username: Annotated[str, Form()], password: Annotated[str, Form()], next: Annotated[str, Form()] = "/"):
+    """Check the credentials and open a web session."""
     try:
         user = accounts.authenticate(session, username, password)
     except Unauthenticated as error:
         return render(request, "login.html", {"next": next, "error": error.message, "username": username},
                       status_code=401)
     settings = request.app.state.settings
-    raw, _ = accounts.issue_token(session, user, TokenKind.SESSION, dt.timedelta(hours=settings.session_hours))
+    raw, _ = accounts.issue_token(session, user, TokenKind.SESSION,
+                                  dt.timedelta(hours=settings.session_hours))
     response = redirect(_safe_next(next))
     response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="lax", secure=settings.cookie_secure,
                         max_age=settings.session_hours * 3600)
@@ -53,9 +153,33 @@ def login(request: Request, session: SessionDep, viewer: MaybeViewer,
 
 @router.post("/logout", dependencies=[CsrfChecked])
 def logout(request: Request, session: SessionDep, viewer: MaybeViewer):
+    """End the web session."""
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         accounts.revoke_token(session, raw)
     response = redirect("/")
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+@router.post("/locale", dependencies=[CsrfChecked])
+def switch_locale(request: Request, session: SessionDep, viewer: MaybeViewer,
+                  locale: Annotated[str, Form(max_length=10)], next: Annotated[str, Form()] = "/"):
+    """Change the page language: an account keeps it, a visitor's browser keeps it in a cookie."""
+    if locale not in i18n.LOCALES:
+        locale = i18n.DEFAULT_LOCALE
+    if viewer is not None and viewer.locale != locale:
+        user = accounts.get_user(session, viewer.user_id)
+        accounts.update_user(session, viewer, user, UserPatch(locale=locale))
+    response = redirect(_safe_next(next))
+    # Kept for visitors, and after signing out, so the login page speaks the same language.
+    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+                        secure=request.app.state.settings.cookie_secure)
+    return response
+
+
+@router.get("/home")
+def home(request: Request, session: SessionDep, viewer: Viewer):
+    """The signed-in start page: what this account can do here."""
+    institution = registry.get_institution(session, viewer.institution_id) if viewer.institution_id else None
+    return render(request, "home.html", {"institution": institution})

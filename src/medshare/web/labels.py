@@ -1,0 +1,297 @@
+"""Words the pages show for stored codes, and the services' messages, as translatable text.
+
+Every string here is marked with N_ so that Babel extracts it; it is translated when shown.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medshare import i18n
+from medshare.accounts.models import Role
+from medshare.registry.models import InstitutionStatus, InstitutionType, Profession, Title
+
+
+def N_(message: str) -> str:
+    """Mark message for extraction; it is translated where it is shown."""
+    return message
+
+
+INSTITUTION_TYPES = {
+    InstitutionType.TERTIARY_HOSPITAL: N_("Tertiary hospital"),
+    InstitutionType.SECONDARY_HOSPITAL: N_("Secondary hospital"),
+    InstitutionType.PRIMARY_HOSPITAL: N_("Primary hospital"),
+    InstitutionType.COMMUNITY_HEALTH_CENTRE: N_("Community health centre"),
+    InstitutionType.TOWNSHIP_HEALTH_CENTRE: N_("Township health centre"),
+    InstitutionType.VILLAGE_CLINIC: N_("Village clinic"),
+    InstitutionType.INDIVIDUAL_CLINIC: N_("Individual clinic"),
+    InstitutionType.THIRD_PARTY_LAB: N_("Third-party medical laboratory"),
+    InstitutionType.IMAGING_CENTRE: N_("Medical imaging centre"),
+    InstitutionType.SUPPLIER: N_("Medical supplier"),
+    InstitutionType.LOGISTICS_FIRM: N_("Logistics firm"),
+    InstitutionType.INSURER: N_("Insurer"),
+    InstitutionType.REGULATOR: N_("Regulator"),
+}
+
+INSTITUTION_STATUSES = {
+    InstitutionStatus.ACTIVE: N_("Active"),
+    InstitutionStatus.CLOSED: N_("Closed"),
+}
+
+# Grade level and class as the region writes them: 三级甲等 is "grade 3A".
+GRADES = {
+    (1, None): N_("Grade 1"),
+    (1, "A"): N_("Grade 1A"),
+    (1, "B"): N_("Grade 1B"),
+    (1, "C"): N_("Grade 1C"),
+    (2, None): N_("Grade 2"),
+    (2, "A"): N_("Grade 2A"),
+    (2, "B"): N_("Grade 2B"),
+    (2, "C"): N_("Grade 2C"),
+    (3, None): N_("Grade 3"),
+    (3, "A"): N_("Grade 3A"),
+    (3, "B"): N_("Grade 3B"),
+    (3, "C"): N_("Grade 3C"),
+}
+UNGRADED = N_("Ungraded")
+GRADE_LEVELS = {3: N_("Grade 3"), 2: N_("Grade 2"), 1: N_("Grade 1")}
+GRADE_CLASSES = {"A": N_("Class A"), "B": N_("Class B"), "C": N_("Class C")}
+
+VALIDITY = {
+    "valid": N_("Valid"),
+    "expiring": N_("Expiring"),
+    "expired": N_("Expired"),
+    "not_yet_valid": N_("Not yet valid"),
+    "ended": N_("Ended"),
+}
+
+COMMUNITY_KINDS = {
+    "city_group": N_("City medical group"),
+    "county_community": N_("County medical community"),
+    "specialty_alliance": N_("Specialty alliance"),
+}
+
+PROFESSIONS = {
+    Profession.DOCTOR: N_("Doctor"),
+    Profession.NURSE: N_("Nurse"),
+    Profession.PHARMACIST: N_("Pharmacist"),
+    Profession.TECHNICIAN: N_("Technician"),
+}
+
+# Professional titles (职称) by level, for filters where the profession is not known.
+TITLES = {
+    Title.RESIDENT: N_("Junior"),
+    Title.ATTENDING: N_("Intermediate"),
+    Title.ASSOCIATE_CHIEF: N_("Associate senior"),
+    Title.CHIEF: N_("Senior"),
+}
+
+# The title a practitioner actually carries depends on the profession: 主治医师, 主管护师 …
+PROFESSION_TITLES = {
+    (Profession.DOCTOR, Title.RESIDENT): N_("Resident physician"),
+    (Profession.DOCTOR, Title.ATTENDING): N_("Attending physician"),
+    (Profession.DOCTOR, Title.ASSOCIATE_CHIEF): N_("Associate chief physician"),
+    (Profession.DOCTOR, Title.CHIEF): N_("Chief physician"),
+    (Profession.NURSE, Title.RESIDENT): N_("Registered nurse"),
+    (Profession.NURSE, Title.ATTENDING): N_("Nurse-in-charge"),
+    (Profession.NURSE, Title.ASSOCIATE_CHIEF): N_("Associate chief nurse"),
+    (Profession.NURSE, Title.CHIEF): N_("Chief nurse"),
+    (Profession.PHARMACIST, Title.RESIDENT): N_("Pharmacist"),
+    (Profession.PHARMACIST, Title.ATTENDING): N_("Pharmacist-in-charge"),
+    (Profession.PHARMACIST, Title.ASSOCIATE_CHIEF): N_("Associate chief pharmacist"),
+    (Profession.PHARMACIST, Title.CHIEF): N_("Chief pharmacist"),
+    (Profession.TECHNICIAN, Title.RESIDENT): N_("Technician"),
+    (Profession.TECHNICIAN, Title.ATTENDING): N_("Technician-in-charge"),
+    (Profession.TECHNICIAN, Title.ASSOCIATE_CHIEF): N_("Associate chief technician"),
+    (Profession.TECHNICIAN, Title.CHIEF): N_("Chief technician"),
+}
+
+ROLES = {
+    Role.PLATFORM_ADMIN: N_("Platform administrator"),
+    Role.REGULATOR: N_("Regulator"),
+    Role.INSTITUTION_ADMIN: N_("Institution administrator"),
+    Role.PRACTITIONER: N_("Practitioner"),
+    Role.SUPPLIER: N_("Supplier"),
+    Role.INSURER: N_("Insurer"),
+    Role.PATIENT: N_("Patient"),
+}
+
+SEXES = {"male": N_("Male"), "female": N_("Female"), "other": N_("Other"), "unknown": N_("Unknown")}
+
+KINDS = {
+    "institution_type": INSTITUTION_TYPES,
+    "institution_status": INSTITUTION_STATUSES,
+    "grade_level": GRADE_LEVELS,
+    "grade_class": GRADE_CLASSES,
+    "validity": VALIDITY,
+    "community_kind": COMMUNITY_KINDS,
+    "profession": PROFESSIONS,
+    "title": TITLES,
+    "role": ROLES,
+    "sex": SEXES,
+}
+
+# Titles of error pages (errors.py and main.py) and Starlette's own details.
+ERROR_TITLES = (
+    N_("Bad request"),
+    N_("Invalid input"),
+    N_("Not found"),
+    N_("Not Found"),
+    N_("Conflict"),
+    N_("Authentication required"),
+    N_("Forbidden"),
+    N_("Service unavailable"),
+    N_("Content too large"),
+    N_("Method Not Allowed"),
+)
+
+# Messages the services raise word for word; shown translated when the catalogue has them.
+SERVICE_MESSAGES = (
+    N_("is already used by another institution"),
+    N_("is already recorded for this institution"),
+    N_("is already used"),
+    N_("is already a member"),
+    N_("the lead hospital cannot leave its community"),
+    N_("is already registered"),
+    N_("the primary institution is already a site"),
+    N_("overlaps a registration at the same site"),
+    N_("a grade class needs a grade level"),
+    N_("must be a six-digit GB/T 2260 code of a province-level division"),
+    N_("latitude and longitude go together"),
+    N_("must be between -90 and 90"),
+    N_("must be between -180 and 180"),
+    N_("must be on or after valid_from"),
+    N_("is already used at this institution"),
+    N_("must be 18 characters: 17 digits then a digit or X"),
+    N_("the check digit does not match"),
+    N_("the birth date inside the ID is not a real date"),
+    N_("the birth date inside the ID differs from birth_date"),
+    N_("the sex digit of the ID differs from sex"),
+    N_("must be an 11-digit mobile or a landline with area code"),
+    N_("is already taken"),
+    N_("the username or password is wrong"),
+    N_("a patient account needs its record"),
+    N_("an account cannot deactivate itself"),
+    N_("the form's CSRF token is missing or stale; reload the page and try again"),
+    N_("the change conflicts with data written at the same time; nothing was changed"),
+    N_("the database is busy or down; nothing was changed, try again"),
+    N_("Field required"),
+)
+
+# Messages with values in them: the English pattern, and the text to show with those values.
+# A group named after a kind in KINDS is shown through that kind's label.
+MESSAGE_PATTERNS = [
+    (re.compile(r"^this registration would make (?P<held>\d+) practice sites at once; "
+                r"the region allows (?P<max>\d+)"),
+     N_("this registration would make %(held)s practice sites at once; the region allows %(max)s "
+        "(the primary site counts as one)")),
+    (re.compile(r"^a (?P<institution_type>[a-z_]+) has grade level (?P<level>\d)$"),
+     N_("a %(institution_type)s has grade level %(level)s")),
+    (re.compile(r"^a (?P<institution_type>[a-z_]+) has grade level 1 or none$"),
+     N_("a %(institution_type)s has grade level 1 or none")),
+    (re.compile(r"^a (?P<institution_type>[a-z_]+) carries no hospital grade$"),
+     N_("a %(institution_type)s carries no hospital grade")),
+    (re.compile(r"^a (?P<role>[a-z_]+) account needs an institution$"),
+     N_("a %(role)s account needs an institution")),
+    (re.compile(r"^a (?P<assigner>[a-z_]+) cannot give an account the role (?P<role>[a-z_]+)$"),
+     N_("a %(assigner)s cannot give an account the role %(role)s")),
+    (re.compile(r"^must be at least (?P<n>\d+) characters$"),
+     N_("must be at least %(n)s characters")),
+    (re.compile(r"^the role (?P<role>[a-z_]+) lacks the permission (?P<permission>\S+)$"),
+     N_("the role %(role)s lacks the permission %(permission)s")),
+    (re.compile(r"^(?P<permission>\S+) reaches only objects of the account's own institution or record$"),
+     N_("%(permission)s reaches only objects of the account's own institution or record")),
+    (re.compile(r"^(?P<what>institution|practitioner|user|licence|registration|medical community|"
+                r"patient record) (?P<id>\S+) does not exist$"),
+     N_("%(what)s %(id)s does not exist")),
+    (re.compile(r"^institution (?P<id>\d+) is not a member$"),
+     N_("institution %(id)s is not a member")),
+    # Pydantic's messages about form fields.
+    (re.compile(r"^String should have at least (?P<n>\d+) characters?"), N_("must have at least %(n)s characters")),
+    (re.compile(r"^String should have at most (?P<n>\d+) characters?"), N_("must have at most %(n)s characters")),
+    (re.compile(r"^String should match pattern"), N_("has characters that are not allowed")),
+    (re.compile(r"^Input should be a valid integer"), N_("must be a whole number")),
+    (re.compile(r"^Input should be a valid number"), N_("must be a number")),
+    (re.compile(r"^Input should be a valid date"), N_("must be a date (YYYY-MM-DD)")),
+    (re.compile(r"^Input should be "), N_("is not one of the choices")),
+]
+
+# Words inside messages that are not codes of a kind.
+MESSAGE_WORDS = {
+    "institution": N_("institution"),
+    "practitioner": N_("practitioner"),
+    "user": N_("user"),
+    "licence": N_("licence"),
+    "registration": N_("registration"),
+    "medical community": N_("medical community"),
+    "patient record": N_("patient record"),
+}
+ASSIGNER_KIND = {"assigner": "role"}
+
+
+def label(value: object, kind: str) -> str:
+    """The translated word for a stored code of kind (an institution type, a role …)."""
+    if value is None:
+        return ""
+    text = KINDS[kind].get(value, KINDS[kind].get(str(value)))
+    return i18n.gettext(text) if text else str(value)
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    """(code, translated word) of every code of kind, for a select box."""
+    return [(str(getattr(code, "value", code)), label(code, kind)) for code in KINDS[kind]]
+
+
+def grade(level: int | None, grade_class: str | None) -> str:
+    """An institution's grade as the region writes it (Grade 3A, 三级甲等)."""
+    text = GRADES.get((level, grade_class)) if level else None
+    return i18n.gettext(text or UNGRADED)
+
+
+def title(profession: str, title_code: str) -> str:
+    """A practitioner's title in the words of the profession (主治医师, 主管护师)."""
+    text = PROFESSION_TITLES.get((profession, title_code))
+    return i18n.gettext(text) if text else label(title_code, "title")
+
+
+def message(text: str) -> str:
+    """A service's or validator's message in the current language, values kept."""
+    translated = i18n.gettext(text)
+    if translated != text or i18n.current_locale.get() == i18n.DEFAULT_LOCALE:
+        return translated
+    for pattern, msgid in MESSAGE_PATTERNS:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        values = {}
+        for name, value in found.groupdict().items():
+            kind = ASSIGNER_KIND.get(name, name)
+            if kind in KINDS:
+                values[name] = label(value, kind)
+            elif value in MESSAGE_WORDS:
+                values[name] = i18n.gettext(MESSAGE_WORDS[value])
+            else:
+                values[name] = value
+        return i18n.gettext(msgid) % values
+    return text
+
+# What a page says after a successful form post (the key travels in a cookie, never the text).
+FLASHES = {
+    "institution-created": N_("The institution is registered."),
+    "institution-updated": N_("The institution's details are saved."),
+    "institution-closed": N_("The institution is closed; its history is kept."),
+    "licence-added": N_("The licence is recorded."),
+    "licence-removed": N_("The licence is removed."),
+    "community-created": N_("The medical community is founded."),
+    "member-added": N_("The institution has joined the community."),
+    "member-removed": N_("The institution has left the community."),
+    "practitioner-created": N_("The practitioner is registered."),
+    "practitioner-updated": N_("The practitioner's details are saved."),
+    "practitioner-deactivated": N_("The practitioner is withdrawn from the register."),
+    "registration-added": N_("The multi-site registration is recorded."),
+    "registration-ended": N_("The multi-site registration has ended."),
+    "patient-created": N_("The patient is registered."),
+    "patient-updated": N_("The patient's record is corrected."),
+    "user-created": N_("The account is open."),
+    "user-deactivated": N_("The account is deactivated and its sessions ended."),
+}
