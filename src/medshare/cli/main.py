@@ -18,6 +18,7 @@ from medshare.bench import cli as bench_cli
 from medshare.cli.context import cli_transaction, engine
 from medshare.demo import cli as demo_cli
 from medshare.errors import DomainError
+from medshare.identity.cli import app as identity_app
 from medshare.settings import get_settings
 
 app = typer.Typer(help="medshare: a regional platform for sharing medical equipment, results, specialists "
@@ -27,6 +28,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Accounts and tokens, from the operator's shell.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.add_typer(identity_app, name="identity")
 app.command(name="demo")(demo_cli.demo)
 app.command(name="bench")(bench_cli.bench)
 console = Console(stderr=True)

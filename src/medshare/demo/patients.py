@@ -36,7 +36,11 @@ ID_MISSING = {T.VILLAGE_CLINIC: 0.45, T.INDIVIDUAL_CLINIC: 0.3, T.COMMUNITY_HEAL
 PINYIN_MISSING = {T.VILLAGE_CLINIC: 0.4, T.INDIVIDUAL_CLINIC: 0.3, T.COMMUNITY_HEALTH_CENTRE: 0.15,
                   T.TOWNSHIP_HEALTH_CENTRE: 0.15}
 PHONE_MISSING = {T.VILLAGE_CLINIC: 0.2}
-ID_WRONG, DATE_SWAPPED, NAME_TYPO, PINYIN_VARIANT = 0.012, 0.02, 0.03, 0.15
+# An ID that passes GB 11643 yet is someone else's is rare: the platform refuses any ID whose check
+# digit or birth date is wrong, so only a slip that the clerk's software re-checksummed gets through.
+ID_WRONG, DATE_SWAPPED, NAME_TYPO, PINYIN_VARIANT = 0.003, 0.02, 0.03, 0.15
+# A record whose birth date was mistyped keeps its (now inconsistent) ID only this often.
+SWAPPED_KEEPS_ID = 0.15
 PHONE_CHANGED, ADDRESS_SHORT, SEX_UNKNOWN = 0.08, 0.2, 0.003
 # Where people's IDs were issued, when not where they live now.
 ELSEWHERE_IN_CHINA = ("360102", "440106", "330106", "310115", "110105", "510107", "420106", "430104",
@@ -185,7 +189,7 @@ class PatientBuilder:
             marks.append("birth_date_swapped")
             if number is not None:
                 # An ID kept beside a mistyped date must carry the same mistake, or none is kept.
-                if rng.random() < 0.5:
+                if rng.random() >= SWAPPED_KEEPS_ID:
                     number = None
                     marks.append("id_missing")
                 else:

@@ -77,3 +77,11 @@ def pinyin_of(name: str) -> str:
     surname_pinyin = SURNAME_READINGS.get(surname) or "".join(lazy_pinyin(surname))
     parts = [surname_pinyin.capitalize(), "".join(lazy_pinyin(given)).capitalize()]
     return " ".join(p for p in parts if p)
+
+
+def check_thresholds(link_probability: float, review_probability: float) -> None:
+    """The policy's thresholds: 0 < review <= link < 1."""
+    if not 0 < link_probability < 1:
+        raise InvalidInput.on("link_probability", "probability", "must be between 0 and 1, exclusive")
+    if not 0 < review_probability <= link_probability:
+        raise InvalidInput.on("review_probability", "below-link", "must be above 0 and at most link_probability")

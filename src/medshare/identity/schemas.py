@@ -1,4 +1,4 @@
-"""API shapes of local patient records."""
+"""API shapes of local patient records and of the persons they are linked into."""
 
 from __future__ import annotations
 
@@ -48,3 +48,77 @@ class PatientRecordOut(Out):
     active: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class PersonRecordOut(Out):
+    """A local record of a person: in full where the reader may read it, else its identifiers only."""
+
+    id: int
+    institution_id: int
+    local_id: str
+    link_how: str
+    link_score: float | None = None
+    name: str | None = None
+    name_pinyin: str | None = None
+    sex: str | None = None
+    birth_date: dt.date | None = None
+    national_id: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    active: bool | None = None
+
+
+class PersonOut(Out):
+    id: int
+    merged_into_id: int | None
+    created_at: dt.datetime
+    records: list[PersonRecordOut]
+
+
+class CrossReferenceOut(Out):
+    """PIXm-style: the person behind an institution's local ID, and their IDs elsewhere."""
+
+    person_id: int
+    source: PersonRecordOut
+    identifiers: list[PersonRecordOut]
+
+
+class FieldComparisonOut(Out):
+    field: str
+    level: str
+    weight: float
+
+
+class ReviewItemOut(Out):
+    id: int
+    record_id: int
+    candidate_record_id: int
+    institution_id: int
+    candidate_institution_id: int
+    score: float
+    probability: float
+    reason: str
+    comparisons: list[FieldComparisonOut]
+    status: str
+    decided_by: int | None
+    decided_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class ReviewDetailOut(ReviewItemOut):
+    record: PatientRecordOut
+    candidate: PatientRecordOut
+    record_person_id: int | None
+    candidate_person_id: int | None
+
+
+class PersonLinkOut(Out):
+    patient_record_id: int
+    person_id: int
+    how: str
+    score: float | None
+    decided_by: int | None
+
+
+class MergeIn(Strict):
+    other_person_id: int = Field(description="the person whose records move into this one")

@@ -1,4 +1,4 @@
-"""Use cases of local patient records; every read of one is audited."""
+"""Use cases of local patient records; every read of one is audited, every change linked to a person."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from medshare.audit.service import record_event
 from medshare.db import like_escaped
 from medshare.errors import Conflict, NotFound
-from medshare.identity import rules
+from medshare.identity import linkage, rules
 from medshare.identity.models import PatientRecord
 from medshare.identity.schemas import PatientRecordIn, PatientRecordPatch
 from medshare.permissions import Permission, Principal, Scope, authorize, scope_of
@@ -44,6 +44,7 @@ def create_patient_record(session: Session, actor: Principal, data: PatientRecor
     session.flush()
     record_event(session, actor, "patient.create", "patient_record", record.id,
                  institution_id=record.institution_id, patient_record_id=record.id)
+    linkage.link_record(session, actor, record)
     return record
 
 
@@ -62,6 +63,7 @@ def update_patient_record(session: Session, actor: Principal, record: PatientRec
     record_event(session, actor, "patient.update", "patient_record", record.id,
                  institution_id=record.institution_id, patient_record_id=record.id,
                  details={"fields": sorted(changes)})
+    linkage.link_record(session, actor, record)
     return record
 
 
@@ -69,6 +71,7 @@ def deactivate_patient_record(session: Session, actor: Principal, record: Patien
     """Mark a record inactive (a duplicate, a registration in error); medical records are kept."""
     authorize(actor, Permission.PATIENT_WRITE, institutions=[record.institution_id])
     record.active = False
+    linkage.forget_keys(session, record)
     session.flush()
     record_event(session, actor, "patient.deactivate", "patient_record", record.id,
                  institution_id=record.institution_id, patient_record_id=record.id)
