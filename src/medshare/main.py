@@ -14,10 +14,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medshare import __version__
 from medshare.accounts.router import router as accounts_router
+from medshare.assets.router import router as assets_router
 from medshare.audit.router import router as audit_router
 from medshare.audit.service import Origin, current_origin
 from medshare.db import get_engine, session_factory
 from medshare.errors import Conflict, DomainError, FieldProblem, InvalidInput, Problem
+from medshare.identity.linkage_router import router as linkage_router
 from medshare.identity.router import router as identity_router
 from medshare.registry.router import router as registry_router
 from medshare.settings import Settings, get_settings
@@ -124,7 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (registry_router, identity_router, accounts_router, audit_router):
+    for router in (registry_router, identity_router, linkage_router, assets_router, accounts_router, audit_router):
         app.include_router(router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

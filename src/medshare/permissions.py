@@ -23,6 +23,13 @@ class Permission(enum.StrEnum):
     REGISTRATION_WRITE = "registry:registration:write"
     PATIENT_READ = "identity:patient:read"
     PATIENT_WRITE = "identity:patient:write"
+    PERSON_READ = "identity:person:read"
+    IDENTITY_REVIEW = "identity:linkage:review"
+    ASSET_WRITE = "assets:asset:write"
+    BOOKING_CREATE = "assets:booking:create"
+    BOOKING_MANAGE = "assets:booking:manage"
+    LEDGER_READ = "assets:ledger:read"
+    UTILISATION_READ = "assets:utilisation:read"
     USER_READ = "accounts:user:read"
     USER_WRITE = "accounts:user:write"
     AUDIT_READ = "audit:event:read"
@@ -53,32 +60,45 @@ P, S = Permission, Scope
 GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.PLATFORM_ADMIN: {permission: S.ANY for permission in Permission},
     Role.REGULATOR: {
+        P.LEDGER_READ: S.ANY,
+        P.UTILISATION_READ: S.ANY,
         P.INSTITUTION_CREATE: S.ANY,
         P.INSTITUTION_UPDATE: S.ANY,
         P.COMMUNITY_WRITE: S.ANY,
         P.PRACTITIONER_WRITE: S.ANY,
         P.REGISTRATION_WRITE: S.ANY,
+        P.PERSON_READ: S.ANY,
+        P.IDENTITY_REVIEW: S.ANY,
         P.USER_READ: S.ANY,
         P.USER_WRITE: S.ANY,
         P.AUDIT_READ: S.ANY,
     },
     Role.INSTITUTION_ADMIN: {
+        P.ASSET_WRITE: S.OWN_INSTITUTION,
+        P.BOOKING_CREATE: S.OWN_INSTITUTION,
+        P.BOOKING_MANAGE: S.OWN_INSTITUTION,
+        P.LEDGER_READ: S.OWN_INSTITUTION,
+        P.UTILISATION_READ: S.OWN_INSTITUTION,
         P.INSTITUTION_UPDATE: S.OWN_INSTITUTION,
         P.PRACTITIONER_WRITE: S.OWN_INSTITUTION,
         P.REGISTRATION_WRITE: S.OWN_INSTITUTION,
         P.PATIENT_READ: S.OWN_INSTITUTION,
         P.PATIENT_WRITE: S.OWN_INSTITUTION,
+        P.PERSON_READ: S.OWN_INSTITUTION,
+        P.IDENTITY_REVIEW: S.OWN_INSTITUTION,
         P.USER_READ: S.OWN_INSTITUTION,
         P.USER_WRITE: S.OWN_INSTITUTION,
         P.AUDIT_READ: S.OWN_INSTITUTION,
     },
     Role.PRACTITIONER: {
+        P.BOOKING_CREATE: S.OWN_INSTITUTION,
         P.PATIENT_READ: S.OWN_INSTITUTION,
         P.PATIENT_WRITE: S.OWN_INSTITUTION,
+        P.PERSON_READ: S.OWN_INSTITUTION,
     },
     Role.SUPPLIER: {},
     Role.INSURER: {},
-    Role.PATIENT: {P.PATIENT_READ: S.OWN_RECORD},
+    Role.PATIENT: {P.PATIENT_READ: S.OWN_RECORD, P.PERSON_READ: S.OWN_RECORD},
 }
 
 

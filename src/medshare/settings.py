@@ -31,6 +31,7 @@ class Settings(BaseSettings):
         default=3, description="region policy: sites a practitioner may hold at once, the primary included"
     )
     default_locale: str = "en"
+    timezone: str = Field(default="Asia/Shanghai", description="the region's local time, for opening hours")
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the SQLite file inside the data folder."""

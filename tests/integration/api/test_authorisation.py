@@ -9,9 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from medshare.audit.models import AuditEvent
+from medshare.db import transaction
 from medshare.main import create_app
 from tests import factories as f
 from tests.integration.api.conftest import auth, build_world
+from tests.integration.assets import data as shared_assets
+from tests.integration.identity import data as mpi
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
@@ -20,6 +23,26 @@ def write_routes(settings) -> set[tuple[str, str]]:
     paths = create_app(settings).openapi()["paths"]
     return {(method.upper(), path) for path, operations in paths.items() if path.startswith("/api/v1")
             for method in operations if method.upper() in WRITE_METHODS}
+
+
+def add_identity(committed, w):
+    """Hospital A's objects of the patient index: two review items, two persons, a record linked to another."""
+    with transaction(committed) as session:
+        admin = f.admin_principal(session)
+        w.review_link = mpi.review_pair(session, admin, w.hospital_a).id
+        w.review_reject = mpi.review_pair(session, admin, w.hospital_a).id
+        w.person_x = mpi.person_of(session, mpi.record(session, admin, w.hospital_a).id)
+        w.person_y = mpi.person_of(session, mpi.record(session, admin, w.hospital_a).id)
+        twin = mpi.record(session, admin, w.hospital_a)
+        copy = mpi.record(session, admin, w.hospital_a, name=twin.name, birth_date=twin.birth_date,
+                          national_id=twin.national_id)
+        w.linked_record = copy.id
+    return w
+
+
+@pytest.fixture(scope="module")
+def world(committed):
+    return shared_assets.add_assets(committed, add_identity(committed, build_world(committed)))
 
 
 def cases(w) -> dict[tuple[str, str], tuple[str, dict | None]]:
@@ -62,8 +85,14 @@ def cases(w) -> dict[tuple[str, str], tuple[str, dict | None]]:
             "institution_id": w.hospital_a}),
         ("PATCH", "/api/v1/users/{user_id}"): (f"/api/v1/users/{w.user_a}", {"display_name": "护士长"}),
         ("DELETE", "/api/v1/users/{user_id}"): (f"/api/v1/users/{w.user_a}", None),
+        ("POST", "/api/v1/linkage/reviews/{item_id}/link"): (f"/api/v1/linkage/reviews/{w.review_link}/link", None),
+        ("POST", "/api/v1/linkage/reviews/{item_id}/reject"): (
+            f"/api/v1/linkage/reviews/{w.review_reject}/reject", None),
+        ("POST", "/api/v1/persons/{person_id}/merge"): (f"/api/v1/persons/{w.person_x}/merge",
+                                                       {"other_person_id": w.person_y}),
+        ("POST", "/api/v1/patients/{record_id}/unmerge"): (f"/api/v1/patients/{w.linked_record}/unmerge", None),
         ("POST", "/api/v1/auth/token"): ("/api/v1/auth/token", None),  # public by design: it is the login
-    }
+    } | shared_assets.cases(w)
 
 
 def test_the_table_covers_every_write_endpoint(world, settings):
@@ -108,6 +137,10 @@ ALLOWED = [
     ("admin_a", "POST", "/api/v1/practitioners/{practitioner_id}/registrations"),
     ("admin_a", "POST", "/api/v1/patients"),
     ("doctor_a", "PATCH", "/api/v1/patients/{record_id}"),
+    ("admin_a", "POST", "/api/v1/linkage/reviews/{item_id}/link"),
+    ("regulator", "POST", "/api/v1/linkage/reviews/{item_id}/reject"),
+    ("admin_a", "POST", "/api/v1/persons/{person_id}/merge"),
+    ("admin_a", "POST", "/api/v1/patients/{record_id}/unmerge"),
     ("admin_a", "POST", "/api/v1/users"),
     ("admin_a", "PATCH", "/api/v1/users/{user_id}"),
     ("regulator", "POST", "/api/v1/institutions"),
@@ -125,10 +158,12 @@ ALLOWED = [
 
 
 def test_every_write_by_an_allowed_account_succeeds_and_is_audited(client, committed, engine):
-    world = build_world(committed)  # its own: this test deletes what it writes to
+    # Its own world: this test deletes what it writes to.
+    world = shared_assets.add_assets(committed, add_identity(committed, build_world(committed)))
     table = cases(world)
-    assert {(m, p) for _, m, p in ALLOWED} == set(table) - {("POST", "/api/v1/auth/token")}
-    for account, method, path in ALLOWED:
+    allowed = ALLOWED + shared_assets.ALLOWED
+    assert {(m, p) for _, m, p in allowed} == set(table) - {("POST", "/api/v1/auth/token")}
+    for account, method, path in allowed:
         url, body = table[(method, path)]
         before = _audit_count(engine)
         response = _send(client, method, url, body, world.tokens[account])

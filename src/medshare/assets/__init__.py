@@ -1,0 +1,1 @@
+"""Shared assets: equipment, rooms and research instruments listed, booked without conflict, settled."""
