@@ -46,6 +46,12 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+def string_enum(cls: type) -> sa.Enum:
+    """An enum column stored as its values in a plain string with a CHECK: portable and readable in SQL."""
+    return sa.Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e],
+                   create_constraint=True, name=cls.__name__.lower())
+
+
 class Base(DeclarativeBase):
     """Base of every table, with constraint names stable across databases."""
 

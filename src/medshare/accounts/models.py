@@ -8,7 +8,7 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from medshare.db import Base, Timestamped
+from medshare.db import Base, Timestamped, string_enum
 
 
 class Role(enum.StrEnum):
@@ -28,10 +28,7 @@ class User(Timestamped, Base):
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(100), default="")
     password_hash: Mapped[str] = mapped_column(sa.String(200))
-    role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e],
-                create_constraint=True, name="role")
-    )
+    role: Mapped[Role] = mapped_column(string_enum(Role))
     institution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("institutions.id"), index=True)
     practitioner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("practitioners.id"))
     patient_record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("patient_records.id"))

@@ -8,12 +8,7 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from medshare.db import Base, Timestamped
-
-
-def _enum(cls: type[enum.StrEnum]) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e],
-                   create_constraint=True, name=cls.__name__.lower())
+from medshare.db import Base, Timestamped, string_enum
 
 
 class AssetKind(enum.StrEnum):
@@ -75,16 +70,16 @@ class Asset(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
-    kind: Mapped[AssetKind] = mapped_column(_enum(AssetKind), index=True)
-    modality: Mapped[Modality | None] = mapped_column(_enum(Modality), index=True)
+    kind: Mapped[AssetKind] = mapped_column(string_enum(AssetKind), index=True)
+    modality: Mapped[Modality | None] = mapped_column(string_enum(Modality), index=True)
     capabilities: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     site: Mapped[str] = mapped_column(sa.String(200), default="")
     latitude: Mapped[float]
     longitude: Mapped[float]
-    open_to: Mapped[OpenTo] = mapped_column(_enum(OpenTo), default=OpenTo.ALL)
+    open_to: Mapped[OpenTo] = mapped_column(string_enum(OpenTo), default=OpenTo.ALL)
     allowed_grades: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     allowed_types: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    bookers: Mapped[Bookers] = mapped_column(_enum(Bookers), default=Bookers.INSTITUTIONS)
+    bookers: Mapped[Bookers] = mapped_column(string_enum(Bookers), default=Bookers.INSTITUTIONS)
     approval_required: Mapped[bool] = mapped_column(default=False)
     grid_minutes: Mapped[int] = mapped_column(default=15)
     min_lead_minutes: Mapped[int] = mapped_column(default=60)
@@ -158,7 +153,7 @@ class Price(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id"), index=True)
     exam_code: Mapped[str] = mapped_column(sa.String(40), default="")
-    category: Mapped[PriceCategory] = mapped_column(_enum(PriceCategory))
+    category: Mapped[PriceCategory] = mapped_column(string_enum(PriceCategory))
     amount_fen: Mapped[int]
 
     __table_args__ = (sa.UniqueConstraint("asset_id", "exam_code", "category"),
@@ -185,12 +180,12 @@ class Booking(Timestamped, Base):
     exam_code: Mapped[str] = mapped_column(sa.String(40))
     starts_at: Mapped[dt.datetime] = mapped_column(index=True)
     ends_at: Mapped[dt.datetime]
-    status: Mapped[BookingStatus] = mapped_column(_enum(BookingStatus), index=True)
+    status: Mapped[BookingStatus] = mapped_column(string_enum(BookingStatus), index=True)
     requester_institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id"), index=True)
     requester_practitioner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("practitioners.id"), index=True)
     patient_record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("patient_records.id"))
     created_by_user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    price_category: Mapped[PriceCategory] = mapped_column(_enum(PriceCategory))
+    price_category: Mapped[PriceCategory] = mapped_column(string_enum(PriceCategory))
     price_fen: Mapped[int]
     hold_expires_at: Mapped[dt.datetime | None]
     series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking_series.id"), index=True)

@@ -8,7 +8,7 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from medshare.db import Base, Timestamped
+from medshare.db import Base, Timestamped, string_enum
 
 
 class InstitutionType(enum.StrEnum):
@@ -48,11 +48,6 @@ class Title(enum.StrEnum):
     CHIEF = "chief"
 
 
-def _enum(cls: type[enum.StrEnum]) -> sa.Enum:
-    # Stored as plain strings with a CHECK constraint: portable, readable in SQL.
-    return sa.Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e],
-                   create_constraint=True, name=cls.__name__.lower())
-
 
 class Institution(Timestamped, Base):
     __tablename__ = "institutions"
@@ -61,7 +56,7 @@ class Institution(Timestamped, Base):
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
     name_en: Mapped[str] = mapped_column(sa.String(200), default="")
-    type: Mapped[InstitutionType] = mapped_column(_enum(InstitutionType), index=True)
+    type: Mapped[InstitutionType] = mapped_column(string_enum(InstitutionType), index=True)
     grade_level: Mapped[int | None] = mapped_column(sa.SmallInteger)
     grade_class: Mapped[str | None] = mapped_column(sa.String(1))
     division_code: Mapped[str] = mapped_column(sa.String(6), index=True)
@@ -70,7 +65,7 @@ class Institution(Timestamped, Base):
     longitude: Mapped[float | None]
     phone: Mapped[str] = mapped_column(sa.String(40), default="")
     status: Mapped[InstitutionStatus] = mapped_column(
-        _enum(InstitutionStatus), default=InstitutionStatus.ACTIVE, index=True
+        string_enum(InstitutionStatus), default=InstitutionStatus.ACTIVE, index=True
     )
 
     licences: Mapped[list[Licence]] = relationship(
@@ -142,9 +137,9 @@ class Practitioner(Timestamped, Base):
     name: Mapped[str] = mapped_column(sa.String(100), index=True)
     name_pinyin: Mapped[str] = mapped_column(sa.String(200), default="")
     sex: Mapped[str] = mapped_column(sa.String(8), default="unknown")
-    profession: Mapped[Profession] = mapped_column(_enum(Profession), index=True)
+    profession: Mapped[Profession] = mapped_column(string_enum(Profession), index=True)
     specialty: Mapped[str] = mapped_column(sa.String(100), default="", index=True)
-    title: Mapped[Title] = mapped_column(_enum(Title))
+    title: Mapped[Title] = mapped_column(string_enum(Title))
     primary_institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id"), index=True)
     licence_valid_to: Mapped[dt.date | None]
     active: Mapped[bool] = mapped_column(default=True)
