@@ -153,7 +153,8 @@ def test_a_signed_in_user_keeps_the_language_chosen(page: Page, live_server, com
 def test_the_site_limit_error_shows_in_the_registrations_section(page: Page, live_server, committed,
                                                                  platform_admin):
     actor = platform_admin.principal
-    primary, *sites = [make_institution(committed, actor) for _ in range(4)]
+    names = [unique("多点") for _ in range(4)]
+    primary, *sites = [make_institution(committed, actor, name=name) for name in names]
     start, end = dt.date.today(), dt.date.today() + dt.timedelta(days=365)
     with transaction(committed) as session:
         practitioner = registry.create_practitioner(session, actor, PractitionerIn(
@@ -165,6 +166,9 @@ def test_the_site_limit_error_shows_in_the_registrations_section(page: Page, liv
         practitioner_id = practitioner.id
     sign_in(page, live_server.url, platform_admin.username, f"/admin/practitioners/{practitioner_id}")
     section = page.locator("#registrations")
+    # The picker lists the first institutions of a busy region; narrow it to the fourth site by name.
+    section.locator("input.picker-find").fill(names[3])
+    expect(section.locator(f"select[name=institution_id] option[value='{sites[2]}']")).to_have_count(1)
     section.locator("select[name=institution_id]").select_option(str(sites[2]))
     section.locator("input[name=valid_from]").fill(start.isoformat())
     section.locator("input[name=valid_to]").fill(end.isoformat())

@@ -315,6 +315,15 @@ def promote_waitlist(session: Session, asset: Asset, *, now: dt.datetime) -> Boo
     return None
 
 
+def list_waitlist(session: Session, actor: Principal, *, status: str | None = "waiting") -> list[WaitlistEntry]:
+    """The waitlist entries the actor's institution has made."""
+    authorize(actor, Permission.BOOKING_CREATE, institutions=[actor.institution_id])
+    query = sa.select(WaitlistEntry).where(WaitlistEntry.requester_institution_id == actor.institution_id)
+    if status:
+        query = query.where(WaitlistEntry.status == status)
+    return list(session.scalars(query.order_by(WaitlistEntry.created_at.desc(), WaitlistEntry.id)))
+
+
 def list_bookings(session: Session, actor: Principal, *, side: str = "requester", status: str | None = None,
                   asset_id: int | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Booking], int]:
     """The actor's institution's bookings, as requester (made) or owner (received)."""

@@ -172,6 +172,12 @@ def join_waitlist(session: SessionDep, data: WaitlistIn, actor: Booker):
     return WaitlistOut.model_validate(bookings.join_waitlist(session, actor, data))
 
 
+@router.get("/waitlist", response_model=list[WaitlistOut], summary="The institution's waitlist entries")
+def list_waitlist(session: SessionDep, actor: Booker,
+                  status_: Annotated[Literal["waiting", "promoted", ""], Query(alias="status")] = "waiting"):
+    return [WaitlistOut.model_validate(e) for e in bookings.list_waitlist(session, actor, status=status_ or None)]
+
+
 @router.get("/utilisation", response_model=list[UtilisationRow],
             summary="Booked and used hours over open hours, by week and group")
 def read_utilisation(session: SessionDep, actor: Annotated[Principal, require(Permission.UTILISATION_READ)],

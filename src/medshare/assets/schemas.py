@@ -67,6 +67,9 @@ class AssetPatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=200)
     capabilities: list[str] | None = None
     site: str | None = Field(None, max_length=200)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    hold_minutes: int | None = Field(None, gt=0, le=24 * 60)
     open_to: OpenTo | None = None
     allowed_grades: list[Literal[1, 2, 3]] | None = None
     allowed_types: list[str] | None = None

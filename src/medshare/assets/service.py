@@ -282,11 +282,12 @@ def search_slots(
 
 def asset_calendar(session: Session, asset: Asset, *, start: dt.datetime, end: dt.datetime,
                    exam_code: str, now: dt.datetime | None = None) -> list[dict]:
-    """Every slot of an exam in [start, end) with whether it is free."""
+    """Every slot of an exam in [start, end): whether it is free, and whether it has passed."""
     now = now or utcnow()
     minutes = exam_minutes(asset, exam_code)
     window = rules.Interval(start, end)
     taken = taken_units(session, asset.id, window, now)
     free = {s.start for s in rules.free_slots(calendar_of(asset), minutes, window, taken)}
     everything = rules.free_slots(calendar_of(asset), minutes, window, ())
-    return [{"starts_at": s.start, "ends_at": s.end, "free": s.start in free} for s in everything]
+    return [{"starts_at": s.start, "ends_at": s.end, "free": s.start in free and s.start >= now,
+             "past": s.start < now} for s in everything]

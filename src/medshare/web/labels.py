@@ -9,6 +9,7 @@ import re
 
 from medshare import i18n
 from medshare.accounts.models import Role
+from medshare.assets.models import AssetKind, Bookers, BookingStatus, Modality, OpenTo, PriceCategory
 from medshare.registry.models import InstitutionStatus, InstitutionType, Profession, Title
 
 
@@ -118,6 +119,75 @@ ROLES = {
 
 SEXES = {"male": N_("Male"), "female": N_("Female"), "other": N_("Other"), "unknown": N_("Unknown")}
 
+ASSET_KINDS = {
+    AssetKind.EQUIPMENT: N_("Diagnostic equipment"),
+    AssetKind.CONSULTING_ROOM: N_("Consulting room"),
+    AssetKind.OPERATING_THEATRE: N_("Operating theatre"),
+    AssetKind.DAY_BED: N_("Day bed"),
+    AssetKind.RESEARCH_INSTRUMENT: N_("Research instrument"),
+}
+
+# Modalities keep their international abbreviations in Chinese too (CT, MRI, DSA …).
+MODALITIES = {
+    Modality.CT: N_("CT"),
+    Modality.MRI: N_("MRI"),
+    Modality.PET_CT: N_("PET-CT"),
+    Modality.DSA: N_("DSA"),
+    Modality.DR: N_("DR (digital radiography)"),
+    Modality.ULTRASOUND: N_("Ultrasound"),
+    Modality.ENDOSCOPY: N_("Endoscopy"),
+    Modality.LAB_ANALYSER: N_("Laboratory analyser"),
+}
+
+OPEN_TO = {
+    OpenTo.ALL: N_("Every institution of the region"),
+    OpenTo.COMMUNITY: N_("Members of the owner's medical communities"),
+    OpenTo.LISTED: N_("Listed grades and types of institution"),
+}
+
+BOOKERS = {
+    Bookers.INSTITUTIONS: N_("Institutions"),
+    Bookers.PRACTITIONERS: N_("Individual doctors (multi-site registration)"),
+    Bookers.BOTH: N_("Institutions and individual doctors"),
+}
+
+BOOKING_STATUSES = {
+    BookingStatus.HELD: N_("Held"),
+    BookingStatus.PENDING: N_("Awaiting approval"),
+    BookingStatus.CONFIRMED: N_("Confirmed"),
+    BookingStatus.CANCELLED: N_("Cancelled"),
+    BookingStatus.EXPIRED: N_("Hold expired"),
+    BookingStatus.DECLINED: N_("Declined"),
+    BookingStatus.NO_SHOW: N_("No-show"),
+    BookingStatus.COMPLETED: N_("Completed"),
+}
+
+PRICE_CATEGORIES = {
+    PriceCategory.OWN: N_("Own institution"),
+    PriceCategory.COMMUNITY: N_("Medical community member"),
+    PriceCategory.OTHER: N_("Other institution"),
+    PriceCategory.INDIVIDUAL: N_("Individual doctor"),
+}
+
+WEEKDAYS = {0: N_("Monday"), 1: N_("Tuesday"), 2: N_("Wednesday"), 3: N_("Thursday"), 4: N_("Friday"),
+            5: N_("Saturday"), 6: N_("Sunday")}
+
+CLOSURE_KINDS = {"blackout": N_("Blackout"), "maintenance": N_("Maintenance")}
+
+UTILISATION_GROUPS = {
+    "asset": N_("Asset"),
+    "institution": N_("Institution"),
+    "grade": N_("Grade"),
+    "modality": N_("Modality or kind"),
+}
+
+# Why a ledger line was posted.
+LEDGER_REASONS = {
+    "completed": N_("Exam completed"),
+    "no_show": N_("No-show fee"),
+    "late_cancellation": N_("Late cancellation fee"),
+}
+
 KINDS = {
     "institution_type": INSTITUTION_TYPES,
     "institution_status": INSTITUTION_STATUSES,
@@ -129,6 +199,16 @@ KINDS = {
     "title": TITLES,
     "role": ROLES,
     "sex": SEXES,
+    "asset_kind": ASSET_KINDS,
+    "modality": MODALITIES,
+    "open_to": OPEN_TO,
+    "bookers": BOOKERS,
+    "booking_status": BOOKING_STATUSES,
+    "price_category": PRICE_CATEGORIES,
+    "weekday": WEEKDAYS,
+    "closure_kind": CLOSURE_KINDS,
+    "utilisation_group": UTILISATION_GROUPS,
+    "ledger_reason": LEDGER_REASONS,
 }
 
 # Titles of error pages (errors.py and main.py) and Starlette's own details.
@@ -176,6 +256,28 @@ SERVICE_MESSAGES = (
     N_("the change conflicts with data written at the same time; nothing was changed"),
     N_("the database is busy or down; nothing was changed, try again"),
     N_("Field required"),
+    N_("the slot was just taken; choose another"),
+    N_("the slot lies outside the asset's opening hours"),
+    N_("the asset is closed (blackout or maintenance) then"),
+    N_("the asset is no longer listed"),
+    N_("an individual doctor needs a valid multi-site registration at the owner"),
+    N_("only a practitioner's account books on its own account"),
+    N_("only accounts of an institution book shared assets"),
+    N_("this asset is booked by institutions only (rule: bookers)"),
+    N_("this asset is booked by practitioners on their own account only (rule: bookers)"),
+    N_("this asset is shared within the owner's medical community only (rule: open-to)"),
+    N_("this asset is shared with listed grades or types of institution only (rule: open-to)"),
+    N_("an outcome is recorded once the slot has started"),
+    N_("the key was used for a different booking"),
+    N_("must divide a day (e.g. 5, 10, 15, 30, 60)"),
+    N_("must be after starts_at"),
+    N_("must be after earliest"),
+    N_("must be a month written YYYY-MM"),
+    N_("a practitioner's statement is read by that practitioner or a regulator"),
+    N_("must be an amount in yuan, e.g. 300 or 299.50"),
+    N_("must be a date and time"),
+    N_("a session needs both its opening and its closing time"),
+    N_("an exam type needs a code, a name and its minutes"),
 )
 
 # Messages with values in them: the English pattern, and the text to show with those values.
@@ -206,6 +308,20 @@ MESSAGE_PATTERNS = [
      N_("%(what)s %(id)s does not exist")),
     (re.compile(r"^institution (?P<id>\d+) is not a member$"),
      N_("institution %(id)s is not a member")),
+    (re.compile(r"^must start on a (?P<n>\d+)-minute boundary$"), N_("must start on a %(n)s-minute boundary")),
+    (re.compile(r"^must be at least (?P<n>\d+) minutes from now$"), N_("must be at least %(n)s minutes from now")),
+    (re.compile(r"^must be within (?P<n>\d+) days from now$"), N_("must be within %(n)s days from now")),
+    (re.compile(r"^the quota of (?P<n>\d+) bookings per (?P<days>\d+) days is used up$"),
+     N_("the quota of %(n)s bookings per %(days)s days is used up")),
+    (re.compile(r"^a (?P<booking_status>[a-z_]+) booking cannot become (?P<new_status>[a-z_]+)$"),
+     N_("a %(booking_status)s booking cannot become %(new_status)s")),
+    (re.compile(r"^exam (?P<code>\S+) is not offered on this asset$"),
+     N_("exam %(code)s is not offered on this asset")),
+    (re.compile(r"^(?P<code>\S+) is not offered on this asset$"), N_("%(code)s is not offered on this asset")),
+    (re.compile(r"^(?P<code>\S+) lasts (?P<n>\d+) min, not a multiple of (?P<grid>\d+)$"),
+     N_("%(code)s lasts %(n)s min, not a multiple of the %(grid)s-minute grid")),
+    (re.compile(r"^(?P<what>asset|booking) (?P<id>\S+) does not exist$"), N_("%(what)s %(id)s does not exist")),
+    (re.compile(r"^Value error, closes must be after opens"), N_("closes must be after opens")),
     # Pydantic's messages about form fields.
     (re.compile(r"^String should have at least (?P<n>\d+) characters?"), N_("must have at least %(n)s characters")),
     (re.compile(r"^String should have at most (?P<n>\d+) characters?"), N_("must have at most %(n)s characters")),
@@ -225,8 +341,11 @@ MESSAGE_WORDS = {
     "registration": N_("registration"),
     "medical community": N_("medical community"),
     "patient record": N_("patient record"),
+    "asset": N_("asset"),
+    "booking": N_("booking"),
 }
-ASSIGNER_KIND = {"assigner": "role"}
+# Groups of a message pattern shown through a kind whose name they cannot carry (two of one kind).
+ASSIGNER_KIND = {"assigner": "role", "new_status": "booking_status"}
 
 
 def label(value: object, kind: str) -> str:
@@ -294,4 +413,17 @@ FLASHES = {
     "patient-updated": N_("The patient's record is corrected."),
     "user-created": N_("The account is open."),
     "user-deactivated": N_("The account is deactivated and its sessions ended."),
+    "asset-created": N_("The asset is listed for sharing."),
+    "asset-updated": N_("The asset's policy and calendar are saved."),
+    "blackout-added": N_("The closure is entered in the calendar."),
+    "booking-made": N_("The slot is booked."),
+    "booking-held": N_("The slot is held for you: confirm it before the hold expires."),
+    "booking-pending": N_("The booking is made and waits for the owner's approval."),
+    "booking-confirmed": N_("The booking is confirmed."),
+    "booking-cancelled": N_("The booking is cancelled."),
+    "booking-approved": N_("The booking is approved."),
+    "booking-declined": N_("The booking is declined and its slot is free again."),
+    "booking-completed": N_("The booking is recorded as used and settled."),
+    "booking-no-show": N_("The no-show is recorded."),
+    "waitlist-joined": N_("You are on the waitlist: the first slot that frees in your window is booked for you."),
 }

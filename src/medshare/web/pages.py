@@ -17,6 +17,7 @@ from medshare.registry import service as registry
 from medshare.registry.models import InstitutionType, Profession, Title
 from medshare.registry.schemas import institution_out, practitioner_out
 from medshare.web.admin import router as admin_router
+from medshare.web.assets import router as assets_router
 from medshare.web.core import (
     LOCALE_COOKIE,
     SESSION_COOKIE,
@@ -31,6 +32,7 @@ from medshare.web.paging import PAGE_SIZE, Pager, choice, grade_level_of
 
 router = APIRouter(include_in_schema=False)
 router.include_router(admin_router)
+router.include_router(assets_router)
 
 
 def _institution_filters(q: str, type: str, grade_level: str, grade_class: str, division: str) -> dict:

@@ -150,6 +150,7 @@ def test_a_cancellation_promotes_the_first_eligible_waiting_request(session, reg
     taken = book(session, region.outsider, mri, at(0, 9))
     entry = bookings.join_waitlist(session, region.member, WaitlistIn(
         asset_id=mri.id, exam_code="MRI-HEAD", earliest=at(0, 8), latest=at(0, 12)), now=NOW)
+    assert [e.id for e in bookings.list_waitlist(session, region.member)] == [entry.id]
     bookings.cancel(session, region.outsider, taken, reason="patient better", now=NOW)
     session.refresh(entry)
     assert entry.status == "promoted"
