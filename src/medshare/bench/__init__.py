@@ -20,7 +20,7 @@ class BenchOptions:
 
 
 REGISTRY: dict[str, tuple[BenchFunction, str]] = {}
-MODULES = ("medshare.bench.directory", "medshare.bench.linkage")
+MODULES = ("medshare.bench.directory", "medshare.bench.linkage", "medshare.bench.booking")
 
 
 def benchmark(name: str, summary: str) -> Callable[[BenchFunction], BenchFunction]:

@@ -18,13 +18,19 @@ from medshare.db import downgrade, session_factory, transaction, upgrade
 from medshare.demo import service
 from medshare.demo.generator import SCALES, Region, generate
 from medshare.errors import DomainError
+from medshare.identity.batch import relink
 from medshare.settings import get_settings
 
 console = Console(stderr=True)
 TABLE_LABELS = {"institutions": "institutions", "licences": "licences", "communities": "medical communities",
                 "memberships": "community memberships", "practitioners": "practitioners",
                 "registrations": "multi-site registrations", "patient_records": "patient records",
-                "truths": "person truth rows", "users": "demo accounts"}
+                "truths": "person truth rows", "users": "demo accounts", "assets": "shared assets",
+                "opening_hours": "opening hours", "exam_types": "exam types", "prices": "price list rows",
+                "blackouts": "blackouts and maintenance", "booking_series": "recurring bookings",
+                "bookings": "bookings", "slot_claims": "claimed slot units", "ledger_accounts": "ledger accounts",
+                "journal_entries": "journal entries", "journal_lines": "journal lines",
+                "persons": "persons (master patient index)", "review_items": "pairs waiting for review"}
 
 
 def region_is_empty(engine: Engine) -> bool:
@@ -52,6 +58,13 @@ def _seed(engine: Engine, scale: str, seed: int) -> tuple[Region, dict]:
             with transaction(session_factory(engine)) as session:
                 counts = service.load(session, region, password_hash=password_hash, progress=advance)
                 progress.update(task, description="committing")
+
+            def linking(label: str, done: int, total: int) -> None:
+                progress.update(task, description=label, completed=done, total=total)
+
+            # Bulk-loaded records have no person yet: link them as online linkage would have.
+            linked = relink(engine, progress=linking)
+            counts |= {"persons": linked["persons"], "review_items": linked["reviews_opened"]}
             progress.update(task, description=f"{scale} region seeded")
     finally:
         current_origin.reset(token)
@@ -112,13 +125,14 @@ def _summary(region: Region, counts: dict, elapsed: float) -> None:
 
 def demo(
     scale: Annotated[str, typer.Option(help="size of the region: small (30 institutions, 3,000 patient "
-                                            "records), city (311, 100,000) or province (about 3,000, "
+                                            "records), city (312, 100,000) or province (about 3,000, "
                                             "1,000,000)")] = "small",
     seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same region")] = 1,
     reset: Annotated[bool, typer.Option(help="first drop and re-create every table of a database that a "
                                              "previous `medshare demo` seeded")] = False,
 ) -> None:
-    """Seed an empty database with a synthetic region: institutions, practitioners, patients, demo accounts."""
+    """Seed an empty database with a synthetic region: institutions, practitioners, patients, demo accounts,
+    shared assets and weeks of their bookings."""
     if scale not in SCALES:
         _fail(f"--scale must be one of {', '.join(SCALES)}, not {scale!r}", code=2)
     eng = configured_engine()

@@ -1,8 +1,8 @@
 """The deterministic synthetic region: plain rows from a scale and a seed, no database involved.
 
 The rows depend only on (scale, seed, today): today anchors licence and registration windows
-so that the directory always shows some licences expired or expiring; people's birth dates
-and everything else do not move with it.
+so that the directory always shows some licences expired or expiring, and the weeks of asset
+bookings around it; people's birth dates and everything else do not move with it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field, fields
 
 from medshare.accounts.models import Role
+from medshare.demo import assets
 from medshare.demo.institutions import HOSPITAL_TYPES, InstitutionBuilder, Site, allocate, slug
 from medshare.demo.patients import PatientBuilder, Person
 from medshare.demo.places import Division, Prefecture, fujian
@@ -72,6 +73,7 @@ class Region:
     """Every row of a demo region, table by table, as plain dicts keyed by column name.
 
     Users carry no password hash: the loader hashes the demo password once and adds it.
+    Bookings name their creator by created_by_username, which the loader turns into the user's id.
     """
 
     scale: str
@@ -86,6 +88,17 @@ class Region:
     patient_records: list[dict] = field(default_factory=list)
     truths: list[dict] = field(default_factory=list)
     users: list[dict] = field(default_factory=list)
+    assets: list[dict] = field(default_factory=list)
+    opening_hours: list[dict] = field(default_factory=list)
+    exam_types: list[dict] = field(default_factory=list)
+    prices: list[dict] = field(default_factory=list)
+    blackouts: list[dict] = field(default_factory=list)
+    booking_series: list[dict] = field(default_factory=list)
+    bookings: list[dict] = field(default_factory=list)
+    slot_claims: list[dict] = field(default_factory=list)
+    ledger_accounts: list[dict] = field(default_factory=list)
+    journal_entries: list[dict] = field(default_factory=list)
+    journal_lines: list[dict] = field(default_factory=list)
 
     def tables(self) -> dict[str, list[dict]]:
         """The row lists by name, in an order that satisfies foreign keys."""
@@ -210,5 +223,19 @@ def generate(scale: str, seed: int, *, today: dt.date | None = None, max_sites: 
 
     patients = PatientBuilder(random.Random(f"{seed}:patients"), builder.sites, regions)
     region.patient_records, region.truths, showcase = patients.build(spec.patient_records)
+
+    # The mall comes last, so that every row drawn before it stays as it was without one.
+    prefecture, divisions = regions[0]
+    mall, licences = assets.add_mall(builder, prefecture, divisions[0])
+    region.institutions.append(mall.row)
+    region.licences += [{**row, "id": row["id"] + len(region.licences)} for row in licences]
+    region.registrations = assets.mall_registrations(
+        random.Random(f"{seed}:mall"), today, mall, staff.sites | {mall.id: mall}, region.practitioners,
+        region.registrations, must, max_sites)
     region.users = _accounts(builder.sites, picked, showcase)
+
+    history = assets.build(random.Random(f"{seed}:assets"), today, builder.sites, region.memberships,
+                           region.practitioners, region.registrations, region.users, mall)
+    for name, rows in vars(history).items():
+        setattr(region, name, rows)
     return region

@@ -8,6 +8,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from medshare.accounts.models import User
+from medshare.assets.models import (
+    Asset,
+    Blackout,
+    Booking,
+    BookingSeries,
+    ExamType,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+    OpeningHours,
+    Price,
+    SlotClaim,
+)
 from medshare.audit.models import AuditEvent
 from medshare.audit.service import record_event
 from medshare.db import utcnow
@@ -35,10 +48,22 @@ TABLES = {
     "patient_records": PatientRecord.__table__,
     "truths": DemoPersonTruth.__table__,
     "users": User.__table__,
+    "assets": Asset.__table__,
+    "opening_hours": OpeningHours.__table__,
+    "exam_types": ExamType.__table__,
+    "prices": Price.__table__,
+    "blackouts": Blackout.__table__,
+    "booking_series": BookingSeries.__table__,
+    "bookings": Booking.__table__,
+    "slot_claims": SlotClaim.__table__,
+    "ledger_accounts": LedgerAccount.__table__,
+    "journal_entries": JournalEntry.__table__,
+    "journal_lines": JournalLine.__table__,
 }
 # Tables whose ids the region assigns itself (users get theirs from the database).
 NUMBERED = ("institutions", "licences", "communities", "memberships", "practitioners", "registrations",
-            "patient_records")
+            "patient_records", "assets", "opening_hours", "exam_types", "prices", "blackouts", "booking_series",
+            "bookings", "ledger_accounts", "journal_entries", "journal_lines")
 CHUNK = 5_000
 SEED_ACTION = "demo.seed"
 
@@ -56,6 +81,14 @@ def holds_demo_region(session: Session) -> bool:
     return bool(session.scalar(query))
 
 
+def _with_creator(row: dict, user_ids: dict[str, int]) -> dict:
+    """A booking row with its creator's id in place of the username (the platform admin if gone)."""
+    values = dict(row)
+    username = values.pop("created_by_username")
+    values["created_by_user_id"] = user_ids.get(username) or user_ids["admin"]
+    return values
+
+
 def load(session: Session, region: Region, *, password_hash: str, progress: Progress | None = None) -> dict:
     """Insert every row of region into an empty registry and audit it once; return the row counts.
 
@@ -67,12 +100,15 @@ def load(session: Session, region: Region, *, password_hash: str, progress: Prog
     now = utcnow()
     taken = set(session.scalars(sa.select(User.username)))
     counts: dict[str, int] = {}
+    user_ids: dict[str, int] = {}
     for name, table in TABLES.items():
         rows = getattr(region, name)
         if name == "users":
             rows = [{**row, "password_hash": password_hash} for row in rows if row["username"] not in taken]
+        if name == "bookings":
+            rows = [_with_creator(row, user_ids) for row in rows]
         statement = sa.insert(table)
-        if "created_at" in table.c:
+        if "created_at" in table.c and not (rows and "created_at" in rows[0]):
             statement = statement.values(created_at=now, updated_at=now)
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start:start + CHUNK]
@@ -80,6 +116,8 @@ def load(session: Session, region: Region, *, password_hash: str, progress: Prog
             if progress is not None:
                 progress(name, len(chunk))
         counts[name] = len(rows)
+        if name == "users":
+            user_ids = {username: id_ for username, id_ in session.execute(sa.select(User.username, User.id))}
     if session.get_bind().dialect.name == "postgresql":
         # Explicit ids leave the serial sequences behind; move them past the rows just written.
         for name in NUMBERED:
