@@ -39,16 +39,28 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 AuditedReadSessionDep = Annotated[Session, Depends(get_writing_session, scope="function")]
 
 
-def bearer_principal(request: Request, session: SessionDep) -> Principal:
+def principal_for_token(request: Request, raw: str, kind: TokenKind) -> Principal | None:
+    """The account behind a token, looked up in a short reading session of its own.
+
+    Not in the request's session: that one may hold SQLite's write lock from its first
+    statement, and holding it across the hop from this dependency to the route (which waits
+    for a free worker thread) would let waiting writers exhaust the threads and stall.
+    """
+    with request.app.state.reader() as session:
+        user = accounts.user_for_token(session, raw, kind)
+        return accounts.principal_of(user) if user else None
+
+
+def bearer_principal(request: Request) -> Principal:
     """The account behind the request's bearer token; 401 without a live one."""
     header = request.headers.get("authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise Unauthenticated("send an Authorization: Bearer token (see `medshare admin token`)")
-    user = accounts.user_for_token(session, raw.strip(), TokenKind.API)
-    if user is None:
+    principal = principal_for_token(request, raw.strip(), TokenKind.API)
+    if principal is None:
         raise Unauthenticated("the bearer token is unknown, expired or revoked")
-    return accounts.principal_of(user)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]

@@ -15,9 +15,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from medshare import i18n
-from medshare.accounts import service as accounts
 from medshare.accounts.models import TokenKind
-from medshare.deps import SessionDep
+from medshare.deps import principal_for_token
 from medshare.errors import Forbidden
 from medshare.permissions import Permission, Principal, authorize, has
 from medshare.registry.rules import licence_status
@@ -73,11 +72,10 @@ templates.env.globals["validity"] = validity
 templates.env.globals["query_string"] = query_string
 
 
-def web_principal(request: Request, session: SessionDep) -> Principal | None:
+def web_principal(request: Request) -> Principal | None:
     """The account signed in through the session cookie, if any; also fixes the page language."""
     raw = request.cookies.get(SESSION_COOKIE)
-    user = accounts.user_for_token(session, raw, TokenKind.SESSION) if raw else None
-    principal = accounts.principal_of(user) if user else None
+    principal = principal_for_token(request, raw, TokenKind.SESSION) if raw else None
     if principal is not None:
         locale = principal.locale
     else:
