@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from medshare.deps import AuditedReadSessionDep, PageParams, SessionDep, require
 from medshare.identity import persons
-from medshare.identity.models import PatientRecord, PersonLink
+from medshare.identity.models import PersonLink
 from medshare.identity.schemas import (
     CrossReferenceOut,
     MergeIn,
@@ -19,31 +19,13 @@ from medshare.identity.schemas import (
     PersonRecordOut,
     ReviewDetailOut,
     ReviewItemOut,
+    person_out,
+    record_out,
 )
-from medshare.permissions import Permission, Principal, Scope, scope_of
+from medshare.permissions import Permission, Principal
 from medshare.schemas import Page
 
 router = APIRouter(prefix="/api/v1", tags=["persons"])
-
-
-def record_out(actor: Principal, permission: Permission, record: PatientRecord,
-               link: PersonLink | None) -> PersonRecordOut:
-    """A person's record in full where the actor reaches it, else only where it is kept and under which ID."""
-    base = {"id": record.id, "institution_id": record.institution_id, "local_id": record.local_id,
-            "link_how": link.how if link else "", "link_score": link.score if link else None}
-    scope = scope_of(actor, permission)
-    full = scope is Scope.ANY or (scope is Scope.OWN_INSTITUTION and record.institution_id == actor.institution_id) \
-        or record.id == actor.patient_record_id
-    if full:
-        base |= {f: getattr(record, f) for f in ("name", "name_pinyin", "sex", "birth_date", "national_id", "phone",
-                                                  "address", "active")}
-    return PersonRecordOut(**base)
-
-
-def person_out(actor: Principal, view: persons.PersonView) -> PersonOut:
-    return PersonOut(id=view.person.id, merged_into_id=view.person.merged_into_id, created_at=view.person.created_at,
-                     records=[record_out(actor, Permission.PERSON_READ, r, view.links.get(r.id))
-                              for r in view.records])
 
 
 @router.get("/persons", response_model=list[PersonOut], summary="Search persons by demographics (PDQ-style)")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from medshare.permissions import Permission, Principal, Scope, scope_of
 from medshare.schemas import Out, Strict
+
+if TYPE_CHECKING:
+    from medshare.identity.models import PatientRecord, PersonLink
+    from medshare.identity.persons import PersonView
 
 Sex = Literal["male", "female", "other", "unknown"]
 
@@ -122,3 +127,24 @@ class PersonLinkOut(Out):
 
 class MergeIn(Strict):
     other_person_id: int = Field(description="the person whose records move into this one")
+
+
+def record_out(actor: Principal, permission: Permission, record: PatientRecord,
+               link: PersonLink | None) -> PersonRecordOut:
+    """A person's record in full where the actor reaches it, else only where it is kept and under which ID."""
+    base = {"id": record.id, "institution_id": record.institution_id, "local_id": record.local_id,
+            "link_how": link.how if link else "", "link_score": link.score if link else None}
+    scope = scope_of(actor, permission)
+    full = scope is Scope.ANY or (scope is Scope.OWN_INSTITUTION and record.institution_id == actor.institution_id) \
+        or record.id == actor.patient_record_id
+    if full:
+        base |= {f: getattr(record, f) for f in ("name", "name_pinyin", "sex", "birth_date", "national_id", "phone",
+                                                  "address", "active")}
+    return PersonRecordOut(**base)
+
+
+def person_out(actor: Principal, view: PersonView) -> PersonOut:
+    """A person and each of their records, as record_out lets the actor see it."""
+    return PersonOut(id=view.person.id, merged_into_id=view.person.merged_into_id, created_at=view.person.created_at,
+                     records=[record_out(actor, Permission.PERSON_READ, r, view.links.get(r.id))
+                              for r in view.records])

@@ -10,6 +10,7 @@ import re
 from medshare import i18n
 from medshare.accounts.models import Role
 from medshare.assets.models import AssetKind, Bookers, BookingStatus, Modality, OpenTo, PriceCategory
+from medshare.identity.models import LinkHow, ReviewStatus
 from medshare.registry.models import InstitutionStatus, InstitutionType, Profession, Title
 
 
@@ -188,6 +189,51 @@ LEDGER_REASONS = {
     "late_cancellation": N_("Late cancellation fee"),
 }
 
+# The patient index: how a record came to its person, and the review queue's words.
+LINK_HOWS = {
+    LinkHow.DETERMINISTIC_ID: N_("Same national ID"),
+    LinkHow.PROBABILISTIC: N_("Matched by score"),
+    LinkHow.NEW: N_("First record of the person"),
+    LinkHow.MANUAL: N_("Decided by a reviewer"),
+}
+
+REVIEW_STATUSES = {
+    ReviewStatus.OPEN: N_("Awaiting review"),
+    ReviewStatus.LINKED: N_("Linked"),
+    ReviewStatus.REJECTED: N_("Rejected"),
+    ReviewStatus.SUPERSEDED: N_("Superseded"),
+}
+
+# Why a pair was queued rather than linked or kept apart.
+REVIEW_REASONS = {
+    "score": N_("Score between the thresholds"),
+    "id-conflict": N_("Different national IDs"),
+}
+
+# "Full name", not "Name": Chinese says 姓名 of a person and 名称 of an institution.
+MATCH_FIELDS = {
+    "national_id": N_("National ID"),
+    "name": N_("Full name"),
+    "sex": N_("Sex"),
+    "birth_date": N_("Birth date"),
+    "phone": N_("Phone"),
+    "address": N_("Address"),
+}
+
+# Comparison levels of matching.FIELDS; within a field the first is the strongest agreement.
+MATCH_LEVELS = {
+    "same": N_("Same"),
+    "one_typo": N_("One typo apart"),
+    "same_characters": N_("Same characters"),
+    "same_sound": N_("Same pinyin"),
+    "similar": N_("Similar"),
+    "day_month_swapped": N_("Day and month swapped"),
+    "one_part_differs": N_("One part differs"),
+    "one_contains_other": N_("One contains the other"),
+    "different": N_("Different"),
+    "missing": N_("Missing from one or both"),
+}
+
 KINDS = {
     "institution_type": INSTITUTION_TYPES,
     "institution_status": INSTITUTION_STATUSES,
@@ -209,6 +255,11 @@ KINDS = {
     "closure_kind": CLOSURE_KINDS,
     "utilisation_group": UTILISATION_GROUPS,
     "ledger_reason": LEDGER_REASONS,
+    "link_how": LINK_HOWS,
+    "review_status": REVIEW_STATUSES,
+    "review_reason": REVIEW_REASONS,
+    "match_field": MATCH_FIELDS,
+    "match_level": MATCH_LEVELS,
 }
 
 # Titles of error pages (errors.py and main.py) and Starlette's own details.
@@ -278,6 +329,12 @@ SERVICE_MESSAGES = (
     N_("must be a date and time"),
     N_("a session needs both its opening and its closing time"),
     N_("an exam type needs a code, a name and its minutes"),
+    N_("the candidate record has no person yet"),
+    N_("a person cannot be merged with itself"),
+    N_("a reviewer recorded that some of these records are different people"),
+    N_("the record is not linked to a person"),
+    N_("the record is already alone in its person"),
+    N_("give a name, national_id or phone to search by"),
 )
 
 # Messages with values in them: the English pattern, and the text to show with those values.
@@ -322,6 +379,10 @@ MESSAGE_PATTERNS = [
      N_("%(code)s lasts %(n)s min, not a multiple of the %(grid)s-minute grid")),
     (re.compile(r"^(?P<what>asset|booking) (?P<id>\S+) does not exist$"), N_("%(what)s %(id)s does not exist")),
     (re.compile(r"^Value error, closes must be after opens"), N_("closes must be after opens")),
+    (re.compile(r"^the review item is already (?P<review_status>[a-z]+)$"),
+     N_("the review item is already decided: %(review_status)s")),
+    (re.compile(r"^(?P<what>person|review item) (?P<id>\d+) does not exist$"), N_("%(what)s %(id)s does not exist")),
+    (re.compile(r"^person (?P<id>\d+) has no records to merge$"), N_("person %(id)s has no records to merge")),
     # Pydantic's messages about form fields.
     (re.compile(r"^String should have at least (?P<n>\d+) characters?"), N_("must have at least %(n)s characters")),
     (re.compile(r"^String should have at most (?P<n>\d+) characters?"), N_("must have at most %(n)s characters")),
@@ -343,6 +404,8 @@ MESSAGE_WORDS = {
     "patient record": N_("patient record"),
     "asset": N_("asset"),
     "booking": N_("booking"),
+    "person": N_("person"),
+    "review item": N_("review item"),
 }
 # Groups of a message pattern shown through a kind whose name they cannot carry (two of one kind).
 ASSIGNER_KIND = {"assigner": "role", "new_status": "booking_status"}
@@ -426,4 +489,8 @@ FLASHES = {
     "booking-completed": N_("The booking is recorded as used and settled."),
     "booking-no-show": N_("The no-show is recorded."),
     "waitlist-joined": N_("You are on the waitlist: the first slot that frees in your window is booked for you."),
+    "review-linked": N_("The two records are linked as one person."),
+    "review-rejected": N_("The pair is recorded as two different people and will not be proposed again."),
+    "persons-merged": N_("The persons are merged; each record can be taken out again."),
+    "record-unmerged": N_("The record is taken out of the person."),
 }
