@@ -100,7 +100,7 @@ def test_seeding_the_small_region_fills_every_table(seeded):
 
 
 def test_seeding_is_audited_once_with_its_counts(seeded):
-    engine, counts = seeded
+    engine, _ = seeded
     with session_factory(engine, writing=False)() as session:
         events = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "demo.seed")).all()
     assert len(events) == 1
