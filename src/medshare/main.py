@@ -22,6 +22,7 @@ from medshare.errors import Conflict, DomainError, FieldProblem, InvalidInput, P
 from medshare.identity.linkage_router import router as linkage_router
 from medshare.identity.router import router as identity_router
 from medshare.registry.router import router as registry_router
+from medshare.scheduling.router import router as scheduling_router
 from medshare.settings import Settings, get_settings
 from medshare.web import pages
 from medshare.web.core import WEB_DIR, LoginRequired, render
@@ -126,7 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (registry_router, identity_router, linkage_router, assets_router, accounts_router, audit_router):
+    for router in (registry_router, identity_router, linkage_router, assets_router, accounts_router, audit_router,
+                   scheduling_router):
         app.include_router(router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

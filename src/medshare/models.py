@@ -6,5 +6,7 @@ from medshare.audit import models as audit_models
 from medshare.demo import models as demo_models
 from medshare.identity import models as identity_models
 from medshare.registry import models as registry_models
+from medshare.scheduling import models as scheduling_models
 
-__all__ = ["accounts_models", "assets_models", "audit_models", "demo_models", "identity_models", "registry_models"]
+__all__ = ["accounts_models", "assets_models", "audit_models", "demo_models", "identity_models", "registry_models",
+           "scheduling_models"]

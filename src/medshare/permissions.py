@@ -33,6 +33,8 @@ class Permission(enum.StrEnum):
     USER_READ = "accounts:user:read"
     USER_WRITE = "accounts:user:write"
     AUDIT_READ = "audit:event:read"
+    EXAM_REQUEST_WRITE = "scheduling:request:write"
+    SCHEDULING_RUN = "scheduling:run:write"
 
 
 class Scope(enum.IntEnum):
@@ -72,6 +74,7 @@ GRANTS: dict[Role, dict[Permission, Scope]] = {
         P.USER_READ: S.ANY,
         P.USER_WRITE: S.ANY,
         P.AUDIT_READ: S.ANY,
+        P.SCHEDULING_RUN: S.ANY,
     },
     Role.INSTITUTION_ADMIN: {
         P.ASSET_WRITE: S.OWN_INSTITUTION,
@@ -89,9 +92,12 @@ GRANTS: dict[Role, dict[Permission, Scope]] = {
         P.USER_READ: S.OWN_INSTITUTION,
         P.USER_WRITE: S.OWN_INSTITUTION,
         P.AUDIT_READ: S.OWN_INSTITUTION,
+        P.EXAM_REQUEST_WRITE: S.OWN_INSTITUTION,
+        P.SCHEDULING_RUN: S.OWN_INSTITUTION,  # their own requests, or their medical community's desk
     },
     Role.PRACTITIONER: {
         P.BOOKING_CREATE: S.OWN_INSTITUTION,
+        P.EXAM_REQUEST_WRITE: S.OWN_INSTITUTION,
         P.PATIENT_READ: S.OWN_INSTITUTION,
         P.PATIENT_WRITE: S.OWN_INSTITUTION,
         P.PERSON_READ: S.OWN_INSTITUTION,

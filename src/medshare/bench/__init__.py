@@ -20,7 +20,8 @@ class BenchOptions:
 
 
 REGISTRY: dict[str, tuple[BenchFunction, str]] = {}
-MODULES = ("medshare.bench.directory", "medshare.bench.linkage", "medshare.bench.booking")
+MODULES = ("medshare.bench.directory", "medshare.bench.linkage", "medshare.bench.scheduling",
+           "medshare.bench.booking")
 
 
 def benchmark(name: str, summary: str) -> Callable[[BenchFunction], BenchFunction]:

@@ -19,6 +19,7 @@ from medshare.cli.context import cli_transaction, engine
 from medshare.demo import cli as demo_cli
 from medshare.errors import DomainError
 from medshare.identity.cli import app as identity_app
+from medshare.scheduling.cli import app as schedule_app
 from medshare.settings import get_settings
 
 app = typer.Typer(help="medshare: a regional platform for sharing medical equipment, results, specialists "
@@ -31,6 +32,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(identity_app, name="identity")
 app.command(name="demo")(demo_cli.demo)
 app.command(name="bench")(bench_cli.bench)
+app.add_typer(schedule_app, name="schedule")
 console = Console(stderr=True)
 
 

@@ -15,6 +15,7 @@ from tests import factories as f
 from tests.integration.api.conftest import auth, build_world
 from tests.integration.assets import data as shared_assets
 from tests.integration.identity import data as mpi
+from tests.integration.scheduling import data as regional_scheduling
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
@@ -42,7 +43,8 @@ def add_identity(committed, w):
 
 @pytest.fixture(scope="module")
 def world(committed):
-    return shared_assets.add_assets(committed, add_identity(committed, build_world(committed)))
+    world = shared_assets.add_assets(committed, add_identity(committed, build_world(committed)))
+    return regional_scheduling.add_scheduling(committed, world)
 
 
 def cases(w) -> dict[tuple[str, str], tuple[str, dict | None]]:
@@ -92,7 +94,7 @@ def cases(w) -> dict[tuple[str, str], tuple[str, dict | None]]:
                                                        {"other_person_id": w.person_y}),
         ("POST", "/api/v1/patients/{record_id}/unmerge"): (f"/api/v1/patients/{w.linked_record}/unmerge", None),
         ("POST", "/api/v1/auth/token"): ("/api/v1/auth/token", None),  # public by design: it is the login
-    } | shared_assets.cases(w)
+    } | shared_assets.cases(w) | regional_scheduling.cases(w)
 
 
 def test_the_table_covers_every_write_endpoint(world, settings):
@@ -160,8 +162,9 @@ ALLOWED = [
 def test_every_write_by_an_allowed_account_succeeds_and_is_audited(client, committed, engine):
     # Its own world: this test deletes what it writes to.
     world = shared_assets.add_assets(committed, add_identity(committed, build_world(committed)))
+    world = regional_scheduling.add_scheduling(committed, world)
     table = cases(world)
-    allowed = ALLOWED + shared_assets.ALLOWED
+    allowed = ALLOWED + shared_assets.ALLOWED + regional_scheduling.ALLOWED
     assert {(m, p) for _, m, p in allowed} == set(table) - {("POST", "/api/v1/auth/token")}
     for account, method, path in allowed:
         url, body = table[(method, path)]

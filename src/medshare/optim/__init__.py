@@ -1,0 +1,1 @@
+"""Pure solvers: NumPy arrays in, NumPy arrays out; no database, no web."""

@@ -1,0 +1,1 @@
+"""Regional exam scheduling: exam requests, scheduling runs, proposals and their commitment as bookings."""
