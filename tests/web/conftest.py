@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -96,7 +97,7 @@ def platform_admin(committed) -> Account:
 
 def sign_in(page: Page, base_url: str, username: str, next_path: str = "/home") -> None:
     """Sign in through the login form, as a person would."""
-    page.goto(f"{base_url}/login?next={next_path}")
+    page.goto(f"{base_url}/login?next={quote(next_path, safe='/')}")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("main form button[type=submit]")

@@ -12,6 +12,7 @@ from medshare.accounts.models import Role
 from medshare.assets.models import AssetKind, Bookers, BookingStatus, Modality, OpenTo, PriceCategory
 from medshare.identity.models import LinkHow, ReviewStatus
 from medshare.registry.models import InstitutionStatus, InstitutionType, Profession, Title
+from medshare.scheduling.rules import RequestStatus, Urgency
 
 
 def N_(message: str) -> str:
@@ -234,6 +235,54 @@ MATCH_LEVELS = {
     "missing": N_("Missing from one or both"),
 }
 
+# Regional exam scheduling: urgency classes, the waiting list, runs and their proposals.
+URGENCIES = {
+    Urgency.EMERGENCY: N_("Emergency"),
+    Urgency.URGENT: N_("Urgent"),
+    Urgency.ROUTINE: N_("Routine"),
+}
+
+REQUEST_STATUSES = {
+    RequestStatus.OPEN: N_("Waiting"),
+    RequestStatus.BOOKED: N_("Booked"),
+    RequestStatus.CANCELLED: N_("Cancelled"),
+}
+
+RUN_STATUSES = {"proposed": N_("Proposed, not yet booked"), "committed": N_("Committed")}
+
+PROPOSAL_STATUSES = {
+    "proposed": N_("Proposed"),
+    "booked": N_("Booked"),
+    "replanned": N_("Re-planned"),
+    "failed": N_("Not booked"),
+    "skipped": N_("No longer waiting"),
+    "unassigned": N_("No slot"),
+}
+
+# Why a request got no slot (the solver's reasons), or why its booking failed at commit.
+UNASSIGNED_REASONS = {
+    "no-asset-with-modality-and-capabilities": N_("No asset offers this modality with the required capabilities"),
+    "no-asset-admits-the-referring-institution": N_("No suitable asset is shared with the referring institution"),
+    "no-eligible-asset-within-travel-limit": N_("No suitable asset within the patient's travel limit"),
+    "no-free-capacity-at-eligible-assets-within-horizon": N_("No free slot at suitable assets within the horizon"),
+    "earliest-date-beyond-horizon": N_("The earliest date lies beyond the horizon"),
+    "slot-taken-repeatedly": N_("The slots found were taken again and again while booking"),
+    "unassigned": N_("No slot found"),
+}
+
+# The optimum and the two baselines it is compared with, on the same requests and calendars.
+SCHEDULING_POLICIES = {
+    "home_only": N_("Home hospital only"),
+    "greedy": N_("Earliest slot in arrival order"),
+    "optimal": N_("Regional optimum"),
+}
+
+SCHEDULING_SCOPES = {
+    "region": N_("The whole region"),
+    "community": N_("A medical community's members"),
+    "institution": N_("One institution"),
+}
+
 KINDS = {
     "institution_type": INSTITUTION_TYPES,
     "institution_status": INSTITUTION_STATUSES,
@@ -260,6 +309,13 @@ KINDS = {
     "review_reason": REVIEW_REASONS,
     "match_field": MATCH_FIELDS,
     "match_level": MATCH_LEVELS,
+    "urgency": URGENCIES,
+    "request_status": REQUEST_STATUSES,
+    "run_status": RUN_STATUSES,
+    "proposal_status": PROPOSAL_STATUSES,
+    "unassigned_reason": UNASSIGNED_REASONS,
+    "scheduling_policy": SCHEDULING_POLICIES,
+    "scheduling_scope": SCHEDULING_SCOPES,
 }
 
 # Titles of error pages (errors.py and main.py) and Starlette's own details.
@@ -335,6 +391,16 @@ SERVICE_MESSAGES = (
     N_("the record is not linked to a person"),
     N_("the record is already alone in its person"),
     N_("give a name, national_id or phone to search by"),
+    N_("only accounts of an institution refer patients for exams"),
+    N_("must be above 0 and at most 1000 km"),
+    N_("must be within a year from today"),
+    N_("give the patient's latitude and longitude together"),
+    N_("the account may neither refer patients nor schedule exams"),
+    N_("a run handles at most 62 distinct required capabilities and exam codes; schedule fewer requests at once"),
+    N_("choose a patient of your institution"),
+    N_("choose a medical community"),
+    N_("choose an institution"),
+    N_("no free slot remains for this request"),
 )
 
 # Messages with values in them: the English pattern, and the text to show with those values.
@@ -383,6 +449,12 @@ MESSAGE_PATTERNS = [
      N_("the review item is already decided: %(review_status)s")),
     (re.compile(r"^(?P<what>person|review item) (?P<id>\d+) does not exist$"), N_("%(what)s %(id)s does not exist")),
     (re.compile(r"^person (?P<id>\d+) has no records to merge$"), N_("person %(id)s has no records to merge")),
+    (re.compile(r"^(?P<what>exam request|scheduling run) (?P<id>\d+) does not exist$"),
+     N_("%(what)s %(id)s does not exist")),
+    (re.compile(r"^the request is (?P<request_status>[a-z]+), no longer open$"),
+     N_("the request is %(request_status)s, no longer waiting")),
+    (re.compile(r"^the run is (?P<run_status>[a-z]+); only a proposed run is committed$"),
+     N_("the run is already %(run_status)s; only a proposed run is committed")),
     # Pydantic's messages about form fields.
     (re.compile(r"^String should have at least (?P<n>\d+) characters?"), N_("must have at least %(n)s characters")),
     (re.compile(r"^String should have at most (?P<n>\d+) characters?"), N_("must have at most %(n)s characters")),
@@ -390,6 +462,9 @@ MESSAGE_PATTERNS = [
     (re.compile(r"^Input should be a valid integer"), N_("must be a whole number")),
     (re.compile(r"^Input should be a valid number"), N_("must be a number")),
     (re.compile(r"^Input should be a valid date"), N_("must be a date (YYYY-MM-DD)")),
+    (re.compile(r"^Input should be greater than or equal to (?P<n>\S+)$"), N_("must be at least %(n)s")),
+    (re.compile(r"^Input should be greater than (?P<n>\S+)$"), N_("must be above %(n)s")),
+    (re.compile(r"^Input should be less than or equal to (?P<n>\S+)$"), N_("must be at most %(n)s")),
     (re.compile(r"^Input should be "), N_("is not one of the choices")),
 ]
 
@@ -406,6 +481,8 @@ MESSAGE_WORDS = {
     "booking": N_("booking"),
     "person": N_("person"),
     "review item": N_("review item"),
+    "exam request": N_("exam request"),
+    "scheduling run": N_("scheduling run"),
 }
 # Groups of a message pattern shown through a kind whose name they cannot carry (two of one kind).
 ASSIGNER_KIND = {"assigner": "role", "new_status": "booking_status"}
@@ -493,4 +570,9 @@ FLASHES = {
     "review-rejected": N_("The pair is recorded as two different people and will not be proposed again."),
     "persons-merged": N_("The persons are merged; each record can be taken out again."),
     "record-unmerged": N_("The record is taken out of the person."),
+    "exam-request-created": N_("The patient is on the regional waiting list."),
+    "exam-request-cancelled": N_("The request is taken off the waiting list."),
+    "exam-request-booked": N_("The best slot is booked."),
+    "exam-request-booked-other": N_("The slot shown was taken meanwhile; the next best slot is booked."),
+    "run-committed": N_("The proposals are booked; slots taken meanwhile were re-planned."),
 }

@@ -30,11 +30,13 @@ from medshare.web.core import (
 )
 from medshare.web.identity import router as identity_router
 from medshare.web.paging import PAGE_SIZE, Pager, choice, grade_level_of
+from medshare.web.scheduling import router as scheduling_router
 
 router = APIRouter(include_in_schema=False)
 router.include_router(admin_router)
 router.include_router(assets_router)
 router.include_router(identity_router)
+router.include_router(scheduling_router)
 
 
 def _institution_filters(q: str, type: str, grade_level: str, grade_class: str, division: str) -> dict:
