@@ -2,35 +2,68 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from medshare.accounts import service as accounts
 from medshare.accounts.models import TokenKind
-from medshare.db import transaction
 from medshare.errors import Forbidden, Unauthenticated
 from medshare.permissions import Permission, Principal, has
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+FINISHING_THREADS = 8
 
 
-def _session(request: Request, writing: bool) -> Iterator[Session]:
+def _finishing_limiter(request: Request) -> anyio.CapacityLimiter:
     state = request.app.state
-    with transaction(state.writer if writing else state.reader) as session:
+    if getattr(state, "finishing", None) is None:
+        state.finishing = anyio.CapacityLimiter(FINISHING_THREADS)
+    return state.finishing
+
+
+@asynccontextmanager
+async def _request_session(request: Request, writing: bool) -> AsyncIterator[Session]:
+    """A request's session; the route's thread runs its work, commit and rollback run on threads of their own.
+
+    The route's first statement opens the transaction (on SQLite, BEGIN IMMEDIATE takes the
+    write lock). Finishing it on the shared worker threads could deadlock: every worker
+    thread may be waiting for that very lock. Its own small pool always has a thread free.
+    """
+    state = request.app.state
+    session = (state.writer if writing else state.reader)()
+    limiter = _finishing_limiter(request)
+
+    async def finish(step) -> None:
+        # Shielded: a client that hangs up cancels the request, and an unfinished transaction
+        # would keep its connection, and on SQLite the write lock, forever.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(step, limiter=limiter)
+
+    try:
+        yield session
+        await finish(session.commit)
+    except BaseException:
+        await finish(session.rollback)
+        raise
+    finally:
+        await finish(session.close)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for the request, committed before the response is sent."""
+    async with _request_session(request, writing=request.method not in SAFE_METHODS) as session:
         yield session
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session for the request, committed before the response is sent."""
-    yield from _session(request, writing=request.method not in SAFE_METHODS)
-
-
-def get_writing_session(request: Request) -> Iterator[Session]:
+async def get_writing_session(request: Request) -> AsyncIterator[Session]:
     """A writing session even for GET: for reads that leave an audit event (patient data)."""
-    yield from _session(request, writing=True)
+    async with _request_session(request, writing=True) as session:
+        yield session
 
 
 # scope="function": the transaction ends (commits) before the response leaves, so whatever a
