@@ -1,5 +1,5 @@
 """`python -m medshare` is the `medshare` command."""
 
-from medshare.cli import app
+from medshare.cli.main import app
 
 app(prog_name="medshare")

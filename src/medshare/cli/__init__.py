@@ -1,5 +1,1 @@
-"""The `medshare` command: one Typer app with a sub-app per domain."""
-
-from medshare.cli.main import app
-
-__all__ = ["app"]
+"""The `medshare` command: one Typer app (cli.main) with a sub-app per domain."""
