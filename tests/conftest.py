@@ -24,7 +24,11 @@ POSTGRES_URL = os.environ.get("MEDSHARE_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
-def _postgres_database() -> Iterator[str]:
+def fresh_database_url(backend: str, folder) -> Iterator[str]:
+    """The URL of a new, empty database (not migrated): a file in folder, or one created and dropped on the server."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'medshare.db'}"
+        return
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     name = f"medshare_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with admin.connect() as connection:
@@ -40,15 +44,9 @@ def _postgres_database() -> Iterator[str]:
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     """A new, empty, migrated database of each backend, for this run only."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "medshare.db"
-        url = f"sqlite:///{path}"
+    for url in fresh_database_url(request.param, tmp_path_factory.mktemp(request.param)):
         upgrade(make_engine(url))
         yield url
-    else:
-        for url in _postgres_database():
-            upgrade(make_engine(url))
-            yield url
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ database of its own.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -27,37 +26,19 @@ from medshare.errors import Conflict
 from medshare.identity.models import PatientRecord, PersonLink
 from medshare.registry.models import Institution, Practitioner, Registration
 from medshare.settings import get_settings
-
-POSTGRES_URL = os.environ.get("MEDSHARE_TEST_POSTGRES_URL", "")
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-
-
-def _fresh_url(backend: str, tmp_path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'demo.db'}"
-        return
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"medshare_demo_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+from tests.conftest import BACKENDS, fresh_database_url
 
 
 @pytest.fixture(params=BACKENDS)
 def fresh_url(request, tmp_path) -> Iterator[str]:
     """The URL of a new, empty database (not migrated) of each backend."""
-    yield from _fresh_url(request.param, tmp_path)
+    yield from fresh_database_url(request.param, tmp_path)
 
 
 @pytest.fixture(params=BACKENDS, scope="module")
 def seeded(request, tmp_path_factory):
     """A database of each backend with the small region seeded, and that region."""
-    for url in _fresh_url(request.param, tmp_path_factory.mktemp("demo")):
+    for url in fresh_database_url(request.param, tmp_path_factory.mktemp("demo")):
         engine = make_engine(url)
         upgrade(engine)
         counts = demo_cli.seed(engine, scale="small", seed=1)

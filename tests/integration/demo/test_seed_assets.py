@@ -19,13 +19,13 @@ from medshare.db import make_engine, session_factory, upgrade, utcnow
 from medshare.demo import cli as demo_cli
 from medshare.errors import Conflict
 from medshare.registry.models import Institution
-from tests.integration.demo.test_seed import BACKENDS, _fresh_url
+from tests.conftest import BACKENDS, fresh_database_url
 
 
 @pytest.fixture(params=BACKENDS, scope="module")
 def seeded(request, tmp_path_factory):
     """A database of each backend with the small region seeded, and its row counts."""
-    for url in _fresh_url(request.param, tmp_path_factory.mktemp("assets")):
+    for url in fresh_database_url(request.param, tmp_path_factory.mktemp("assets")):
         engine = make_engine(url)
         upgrade(engine)
         yield engine, demo_cli.seed(engine, scale="small", seed=1)
