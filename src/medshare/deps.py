@@ -17,6 +17,10 @@ from medshare.permissions import Permission, Principal, has
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 FINISHING_THREADS = 8
+# Worker threads that writing transactions may never take, so that a transaction that holds
+# locks always finds a thread for the rest of its request (FastAPI validates the response
+# on a worker thread before the session ends).
+THREADS_KEPT_FROM_WRITERS = 8
 
 
 def _finishing_limiter(request: Request) -> anyio.CapacityLimiter:
@@ -26,17 +30,43 @@ def _finishing_limiter(request: Request) -> anyio.CapacityLimiter:
     return state.finishing
 
 
-@asynccontextmanager
-async def _request_session(request: Request, writing: bool) -> AsyncIterator[Session]:
-    """A request's session; the route's thread runs its work, commit and rollback run on threads of their own.
+def _write_gate(request: Request) -> anyio.Semaphore:
+    """How many writing transactions of this process may be open at once.
 
-    The route's first statement opens the transaction (on SQLite, BEGIN IMMEDIATE takes the
-    write lock). Finishing it on the shared worker threads could deadlock: every worker
-    thread may be waiting for that very lock. Its own small pool always has a thread free.
+    Without a bound, writers waiting for a lock (SQLite's single write lock, or a PostgreSQL
+    row another request inserted) can take every worker thread, and the request holding the
+    lock then waits forever for a thread to finish on. SQLite has one writer at a time anyway,
+    so there the gate lets one through and the others wait here, without a thread.
     """
     state = request.app.state
-    session = (state.writer if writing else state.reader)()
+    if getattr(state, "write_gate", None) is None:
+        threads = anyio.to_thread.current_default_thread_limiter().total_tokens
+        one_writer = state.engine.dialect.name == "sqlite"
+        state.write_gate = anyio.Semaphore(1 if one_writer else max(1, threads - THREADS_KEPT_FROM_WRITERS))
+    return state.write_gate
+
+
+@asynccontextmanager
+async def _request_session(request: Request, writing: bool) -> AsyncIterator[Session]:
+    """A request's session: writers pass the write gate first; the route's thread runs the work.
+
+    The route's first statement opens the transaction (on SQLite, BEGIN IMMEDIATE takes the
+    write lock). Commit and rollback run on a small pool of threads of their own, which always
+    has a thread free whatever the shared worker threads are waiting for.
+    """
+    state = request.app.state
     limiter = _finishing_limiter(request)
+    if writing:
+        async with _write_gate(request), _transaction(state.writer(), limiter) as session:
+            yield session
+    else:
+        async with _transaction(state.reader(), limiter) as session:
+            yield session
+
+
+@asynccontextmanager
+async def _transaction(session: Session, limiter: anyio.CapacityLimiter) -> AsyncIterator[Session]:
+    """session's transaction, committed when the block succeeds and rolled back when it fails."""
 
     async def finish(step) -> None:
         # Shielded: a client that hangs up cancels the request, and an unfinished transaction

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import itertools
 import math
 from zoneinfo import ZoneInfo
 
@@ -19,6 +21,7 @@ from medshare.permissions import Permission, Principal, authorize
 from medshare.registry import service as registry
 from medshare.registry.models import CommunityMembership, Institution, Registration
 from medshare.settings import get_settings
+from medshare.supervision.standing import ensure_in_good_standing
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -79,6 +82,7 @@ def _set_children(asset: Asset, hours=None, exam_types=None, prices=None) -> Non
 def create_asset(session: Session, actor: Principal, data: AssetIn) -> Asset:
     """List an asset for sharing."""
     authorize(actor, Permission.ASSET_WRITE, institutions=[data.owner_institution_id])
+    ensure_in_good_standing(session, institution_id=data.owner_institution_id, action="list_assets")
     owner = registry.get_institution(session, data.owner_institution_id)
     values = data.model_dump(exclude={"hours", "exam_types", "prices"})
     asset = Asset(**values)
@@ -209,6 +213,70 @@ def prices_of(asset: Asset) -> dict[tuple[str, str], int]:
     return {(p.exam_code, p.category.value): p.amount_fen for p in asset.prices}
 
 
+# Free slots are looked for in the first FIRST_DAYS of the window for every candidate at once;
+# only assets with nothing free there are read further (a booked-out asset, typically).
+FIRST_DAYS = 2
+
+
+def _claims_by_asset(session: Session, asset_ids: list[int], window: rules.Interval,
+                     now: dt.datetime) -> dict[int, set[dt.datetime]]:
+    """Units claimed by live bookings inside window, per asset, in one query."""
+    claimed: dict[int, set[dt.datetime]] = {asset_id: set() for asset_id in asset_ids}
+    if not asset_ids:
+        return claimed
+    query = sa.select(SlotClaim.asset_id, SlotClaim.unit_start).where(
+        SlotClaim.asset_id.in_(asset_ids), SlotClaim.unit_start >= window.start, SlotClaim.unit_start < window.end,
+        sa.or_(SlotClaim.hold_expires_at.is_(None), SlotClaim.hold_expires_at > now))
+    for asset_id, unit in session.execute(query):
+        claimed[asset_id].add(unit)
+    return claimed
+
+
+def _bookable(session: Session, actor: Principal, assets: list[Asset], *, as_individual: bool,
+              on: dt.date) -> dict[int, str]:
+    """The assets' ids the actor may book, each with the price category that applies to them.
+
+    Reads the actor's institution, the owners' communities and the actor's registrations once,
+    whatever the number of assets.
+    """
+    if actor.institution_id is None:
+        return {}
+    institution = session.get(Institution, actor.institution_id)
+    owners = {asset.owner_institution_id for asset in assets}
+    communities: dict[int, set[int]] = {owner: set() for owner in owners | {institution.id}}
+    for community_id, member in session.execute(sa.select(CommunityMembership.community_id,
+                                                          CommunityMembership.institution_id)
+                                                .where(CommunityMembership.institution_id.in_(communities))):
+        communities[member].add(community_id)
+    registered_at: set[int] = set()
+    if as_individual:
+        if actor.practitioner_id is None:
+            return {}
+        practitioner = registry.get_practitioner(session, actor.practitioner_id)
+        registered_at = {practitioner.primary_institution_id, *session.scalars(
+            sa.select(Registration.institution_id).where(
+                Registration.practitioner_id == practitioner.id, Registration.ended.is_(False),
+                Registration.valid_from <= on, Registration.valid_to >= on))}
+    bookable = {}
+    for asset in assets:
+        requester = rules.Requester(
+            institution_id=institution.id, institution_type=institution.type.value,
+            grade_level=institution.grade_level, communities=frozenset(communities[institution.id]),
+            practitioner_id=actor.practitioner_id if as_individual else None,
+            registered_at_owner=asset.owner_institution_id in registered_at)
+        policy = rules.SharingPolicy(
+            owner_institution_id=asset.owner_institution_id,
+            owner_communities=frozenset(communities[asset.owner_institution_id]),
+            open_to=asset.open_to.value, allowed_grades=tuple(asset.allowed_grades),
+            allowed_types=tuple(asset.allowed_types), bookers=asset.bookers.value)
+        try:
+            rules.check_may_book(requester, policy)
+        except (Forbidden, InvalidInput):
+            continue
+        bookable[asset.id] = rules.price_category(requester, policy)
+    return bookable
+
+
 def search_slots(
     session: Session,
     actor: Principal,
@@ -226,7 +294,11 @@ def search_slots(
     limit: int = 20,
     now: dt.datetime | None = None,
 ) -> list[dict]:
-    """The earliest free slots across every owner that the actor may book, nearest or soonest first."""
+    """The earliest free slots across every owner that the actor may book, soonest or nearest first.
+
+    Each asset's free slots are produced lazily, in time order, and merged: the search reads
+    only as much of each calendar as the first `limit` answers need.
+    """
     now = now or utcnow()
     query = sa.select(Asset).where(Asset.active.is_(True)).options(
         selectinload(Asset.hours), selectinload(Asset.exam_types), selectinload(Asset.blackouts),
@@ -236,7 +308,7 @@ def search_slots(
     if kind:
         query = query.where(Asset.kind == kind)
     wanted = set(capabilities or [])
-    candidates = []
+    nearby = []
     for asset in session.scalars(query):
         if not wanted <= set(asset.capabilities):
             continue
@@ -246,38 +318,53 @@ def search_slots(
             if radius_km is not None and distance > radius_km:
                 continue
         exams = [e for e in asset.exam_types if exam_code in (None, "", e.code)]
-        if not exams:
-            continue
-        policy = policy_of(session, asset)
-        try:
-            requester = requester_for(session, actor, as_individual=as_individual,
-                                      owner_institution_id=asset.owner_institution_id, on=now.date())
-            rules.check_may_book(requester, policy)
-        except (Forbidden, InvalidInput):
-            continue
-        candidates.append((asset, exams, distance, requester, policy))
-    slots = []
-    for asset, exams, distance, requester, policy in candidates:
+        if exams:
+            nearby.append((asset, exams, distance))
+    categories = _bookable(session, actor, [asset for asset, _, _ in nearby], as_individual=as_individual,
+                           on=now.date())
+    candidates = []
+    for asset, exams, distance in nearby:
         window = rules.Interval(now + dt.timedelta(minutes=asset.min_lead_minutes),
                                 min(now + dt.timedelta(days=days), now + dt.timedelta(days=asset.max_horizon_days)))
-        if window.end <= window.start:
-            continue
-        taken = taken_units(session, asset.id, window, now)
-        category = rules.price_category(requester, policy)
-        for exam in exams:
-            for n, slot in enumerate(rules.free_slots(calendar_of(asset), exam.minutes, window, taken)):
-                if n >= limit:
-                    break
-                slots.append({"asset_id": asset.id, "asset_name": asset.name,
-                              "owner_institution_id": asset.owner_institution_id, "exam_code": exam.code,
-                              "starts_at": slot.start, "ends_at": slot.end,
-                              "distance_km": None if distance is None else round(distance, 2),
-                              "price_fen": rules.pick_price(prices_of(asset), exam.code, category)})
+        if asset.id in categories and window.end > window.start:
+            candidates.append((asset, exams, distance, window))
+    # A day boundary, so that no slot straddles it (opening hours never cross local midnight).
+    first_day = (now.astimezone(region_tz()) + dt.timedelta(days=FIRST_DAYS)).date()
+    first_end = dt.datetime.combine(first_day, dt.time(0), region_tz()).astimezone(dt.UTC)
+    claimed = _claims_by_asset(session, [asset.id for asset, *_ in candidates],
+                               rules.Interval(now, first_end), now)
+
+    def taken(asset: Asset, window: rules.Interval) -> set[dt.datetime]:
+        # Read the rest of an asset's window only when its first days are not enough.
+        if window.end > first_end and asset.id not in later_read:
+            later_read.add(asset.id)
+            claimed[asset.id] |= taken_units(session, asset.id, rules.Interval(first_end, window.end), now)
+        return claimed[asset.id]
+
+    later_read: set[int] = set()
+
+    def stream(asset: Asset, exam: ExamType, distance: float | None, window: rules.Interval):
+        price = rules.pick_price(prices_of(asset), exam.code, categories[asset.id])
+        calendar = calendar_of(asset)
+        early = rules.Interval(window.start, min(window.end, first_end))
+        for part in (early, rules.Interval(early.end, window.end)):
+            if part.end <= part.start:
+                continue
+            for slot in rules.free_slots(calendar, exam.minutes, part, taken(asset, part)):
+                yield {"asset_id": asset.id, "asset_name": asset.name,
+                       "owner_institution_id": asset.owner_institution_id, "exam_code": exam.code,
+                       "starts_at": slot.start, "ends_at": slot.end,
+                       "distance_km": None if distance is None else round(distance, 2), "price_fen": price}
+
     if sort == "distance":
-        slots.sort(key=lambda s: (s["distance_km"] if s["distance_km"] is not None else 0.0, s["starts_at"]))
+        def order(slot):
+            return slot["distance_km"] or 0.0, slot["starts_at"]
     else:
-        slots.sort(key=lambda s: (s["starts_at"], s["distance_km"] or 0.0))
-    return slots[:limit]
+        def order(slot):
+            return slot["starts_at"], slot["distance_km"] or 0.0
+    streams = [stream(asset, exam, distance, window) for asset, exams, distance, window in candidates
+               for exam in exams]
+    return list(itertools.islice(heapq.merge(*streams, key=order), limit))
 
 
 def asset_calendar(session: Session, asset: Asset, *, start: dt.datetime, end: dt.datetime,

@@ -200,7 +200,7 @@ class _Workers:
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def start(self) -> _Workers:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # workers import the whole app; slow on a busy machine
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"uvicorn exited: {self.process.stderr.read().decode()[-500:]}")

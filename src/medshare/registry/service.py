@@ -77,6 +77,9 @@ def update_institution(session: Session, actor: Principal, institution: Institut
     """Change an institution's registered details."""
     authorize(actor, Permission.INSTITUTION_UPDATE, institutions=[institution.id])
     changes = patch.model_dump(exclude_unset=True)
+    for required in ("name", "type", "division_code", "name_en", "address", "phone"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput.on(required, "not-null", "cannot be removed, only changed")
     if changes.keys() & {"type", "grade_level", "grade_class"}:
         # Type and grade are accreditation decisions: only those who register institutions set them.
         authorize(actor, Permission.INSTITUTION_CREATE)

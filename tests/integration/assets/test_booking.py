@@ -192,6 +192,22 @@ def test_search_finds_the_earliest_slots_within_reach_for_the_requester(session,
     assert mri.id not in {s["asset_id"] for s in cardiac}
 
 
+def test_search_reads_past_booked_out_days_and_merges_every_asset_in_order(session, region, mri):
+    busy = assets.create_asset(session, region.owner, mri_in(region.owner_id, hours=every_day(8, 10)))
+    for day in range(3):  # booked out until Thursday: past the days the search reads first
+        for hour, minute in ((8, 0), (8, 30), (9, 0), (9, 30)):
+            book(session, region.member, busy, at(day, hour, minute))
+    everything = assets.search_slots(session, region.outsider, modality="MRI", exam_code="MRI-HEAD",
+                                     latitude=26.3, longitude=117.6, limit=5000, now=NOW)
+    assert next(s["starts_at"] for s in everything if s["asset_id"] == busy.id) == at(3, 8)
+    assert assets.search_slots(session, region.outsider, modality="MRI", exam_code="MRI-HEAD", latitude=26.3,
+                               longitude=117.6, limit=7, now=NOW) == everything[:7]
+    nearest = assets.search_slots(session, region.outsider, modality="MRI", exam_code="MRI-HEAD", latitude=26.3,
+                                  longitude=117.6, sort="distance", limit=5000, now=NOW)
+    assert sorted(nearest, key=lambda s: (s["distance_km"], s["starts_at"])) == nearest
+    assert len(nearest) == len(everything)
+
+
 def test_changing_opening_hours_takes_effect_for_new_bookings(session, region, mri):
     assets.update_asset(session, region.owner, mri, AssetPatch(hours=every_day(12, 14)))
     with pytest.raises(InvalidInput):

@@ -17,7 +17,7 @@ from medshare.assets.models import Asset, AssetKind, Booking, BookingStatus, Mod
 from medshare.assets.schemas import BookingIn, SeriesIn, WaitlistIn
 from medshare.db import utcnow
 from medshare.deps import SessionDep
-from medshare.errors import FieldProblem, NotFound
+from medshare.errors import FieldProblem, InvalidInput, NotFound
 from medshare.permissions import Permission, Principal
 from medshare.registry import service as registry
 from medshare.web.assets.common import DATETIME_LOCAL, local, parse_instant, parse_local
@@ -120,8 +120,10 @@ def _terms(asset: Asset) -> dict:
 def _slot_page(request: Request, session: Session, viewer: Principal, form: dict[str, str], *,
                errors: FormErrors = NO_ERRORS, series_errors: FormErrors = NO_ERRORS,
                waitlist_errors: FormErrors = NO_ERRORS, status_code: int = 200):
+    if not str(form.get("asset_id", "")).isdigit():  # a post without its slot: nothing to show it on
+        raise InvalidInput.on("asset_id", "required", "choose a slot of an asset first")
     asset = assets.get_asset(session, int(form["asset_id"]))
-    starts_at = parse_instant(form["starts_at"], "starts_at")
+    starts_at = parse_instant(form.get("starts_at", ""), "starts_at")
     exam = next((e for e in asset.exam_types if e.code == form.get("exam_code")), None)
     individual = form.get("as_individual") == "on"
     requester = assets.requester_for(session, viewer, as_individual=individual,
