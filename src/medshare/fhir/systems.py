@@ -1,0 +1,23 @@
+"""Identifier and code systems medshare uses in FHIR resources."""
+
+NATIONAL_ID = "urn:oid:2.16.156.10011.1.3"  # PRC resident identity card (GB 11643)
+INSTITUTION_CODE = "https://medshare.example/fhir/sid/institution-code"
+LICENCE = "https://medshare.example/fhir/sid/practitioner-licence"
+LOCAL_PATIENT = "https://medshare.example/fhir/sid/patient-local-id"
+NPI = "http://hl7.org/fhir/sid/us-npi"
+INSTITUTION_TYPE = "https://medshare.example/fhir/CodeSystem/institution-type"
+PROFESSION = "https://medshare.example/fhir/CodeSystem/profession"
+TITLE = "https://medshare.example/fhir/CodeSystem/title"
+EXT_PRIMARY_INSTITUTION = "https://medshare.example/fhir/StructureDefinition/primary-institution"
+EXT_GRADE = "https://medshare.example/fhir/StructureDefinition/institution-grade"
+EXT_DIVISION = "https://medshare.example/fhir/StructureDefinition/division-code"
+EXT_EMERGENCY = "https://medshare.example/fhir/StructureDefinition/emergency-access"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+DR_CATEGORY = "http://terminology.hl7.org/CodeSystem/v2-0074"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+PURPOSE_OF_USE = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+DICOM_MODALITY = "http://dicom.nema.org/resources/ontology/DCM"
+LOCAL_EXAM = "https://medshare.example/fhir/CodeSystem/exam"  # local codes of imaging exams (e.g. CT chest plain)

@@ -1,0 +1,1 @@
+"""The shared clinical record: FHIR-shaped tables, access rules and the records of who read what."""
