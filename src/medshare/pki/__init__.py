@@ -1,0 +1,1 @@
+"""The platform's certificate authority: practitioners' X.509 certificates, revocation, signatures."""

@@ -1,0 +1,42 @@
+"""The demo extension over a small region: accreditation, certificates, signed CT reports that verify, and an
+order history with recognitions, repeats and orders placed without a look-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+
+from medshare.demo import recognition as demo
+from medshare.identity.models import PatientRecord
+from medshare.pki import reports
+from medshare.pki import service as pki
+from medshare.recognition.models import Decision, RecognitionCheck
+from medshare.settings import get_settings
+from tests.factories import SECRET_KEY
+from tests.integration.recognition.data import observation, region, report
+
+
+def test_the_demo_extension_accredits_signs_and_records_a_history(session, monkeypatch):
+    monkeypatch.setenv("MEDSHARE_SECRET_KEY", SECRET_KEY)  # the CA may already be the test server's
+    get_settings.cache_clear()
+    try:
+        r = region(session)
+        there = session.get(PatientRecord, r.there)
+        for days in (1, 3, 20, 40):
+            observation(session, there, r.tertiary, days_ago=days)
+        ct = report(session, there, r.tertiary, days_ago=3, author=r.doctor.practitioner_id)
+        ct.interpreter_practitioner_id = r.doctor.practitioner_id
+        today = dt.date.today()
+        counts = demo.extend(session, SimpleNamespace(region=SimpleNamespace(seed=7, scale="small", today=today)))
+    finally:
+        get_settings.cache_clear()
+    assert counts["accreditations"] > 0 and counts["certificates"] > 0
+    assert counts["signed reports"] >= 1
+    signature = pki.signatures_of(session, reports.DOCUMENT_TYPE, ct.fhir_id)[0]
+    assert pki.verify(session, signature, reports.payload(session, ct)).verdict.valid
+    decisions = dict(session.execute(sa.select(RecognitionCheck.decision, sa.func.count())
+                                     .where(RecognitionCheck.patient_record_id == r.here)
+                                     .group_by(RecognitionCheck.decision)).all())
+    assert sum(decisions.values()) > 0 and decisions.get(Decision.ACCEPTED, 0) > 0
