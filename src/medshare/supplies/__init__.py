@@ -1,0 +1,1 @@
+"""Emergency supplies: catalogue, stock, capacity, demand, allocation runs, shipments and the stock ledger."""
