@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from medshare.audit.models import AuditEvent
+from medshare.audit.sealing import mark_unsealed
 from medshare.db import utcnow
 from medshare.permissions import Principal
 
@@ -36,28 +37,29 @@ def record_event(
     patient_record_id: int | None = None,
     details: dict | None = None,
 ) -> None:
-    """Append one event to the audit trail, in the caller's transaction.
+    """Append one event to the audit trail, in the caller's transaction (hash-chained at commit).
 
     details must not hold secrets or personal data: name the fields that changed, not
     their values.
     """
     origin = current_origin.get() or Origin()
-    session.add(
-        AuditEvent(
-            occurred_at=utcnow(),
-            actor_user_id=actor.user_id if actor else None,
-            actor_role=actor.role.value if actor else "system",
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            institution_id=institution_id,
-            patient_record_id=patient_record_id,
-            source_ip=origin.source_ip,
-            channel=origin.channel,
-            request_id=origin.request_id,
-            details=details or {},
-        )
+    audit_event = AuditEvent(
+        occurred_at=utcnow(),
+        actor_user_id=actor.user_id if actor else None,
+        actor_role=actor.role.value if actor else "system",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        institution_id=institution_id,
+        patient_record_id=patient_record_id,
+        source_ip=origin.source_ip,
+        channel=origin.channel,
+        request_id=origin.request_id,
+        details=details or {},
     )
+    session.add(audit_event)
+    # Sealed into the hash chain just before the transaction commits (medshare.audit.sealing).
+    mark_unsealed(session, audit_event)
 
 
 def list_events(
@@ -83,3 +85,17 @@ def list_events(
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)).all()
     return list(rows), total
+
+
+def export_checkpoints(session: Session) -> dict:
+    """Every signed checkpoint with its public key, as a JSON document to keep outside the database."""
+    from medshare.audit.models import AuditCheckpoint, AuditSigningKey
+
+    keys = {k.id: k for k in session.scalars(sa.select(AuditSigningKey))}
+    items = []
+    for cp in session.scalars(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.seq)):
+        key = keys.get(cp.key_id)
+        items.append({"seq": cp.seq, "hash": cp.hash, "signed_at": cp.signed_at.isoformat(), "key_id": cp.key_id,
+                      "algorithm": "Ed25519", "signature": cp.signature,
+                      "public_key_pem": key.public_key_pem if key else ""})
+    return {"format": "medshare-audit-checkpoints/1", "exported_at": utcnow().isoformat(), "checkpoints": items}

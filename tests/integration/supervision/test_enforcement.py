@@ -1,0 +1,73 @@
+"""The one standing check in the other capabilities: a blacklisted institution receives no referral and asks
+for no supply allocation; a blacklisted practitioner neither signs nor gives a teleconsultation opinion.
+Lifting the blacklist (remediation approved) lets them act again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from medshare.care import referrals
+from medshare.care.schemas import ReferralIn
+from medshare.supervision import cases
+from medshare.supervision.models import ActionKind, SanctionKind
+from medshare.supervision.standing import NotInGoodStanding, today
+from tests import factories as f
+from tests.integration.care.conftest import county, principal  # noqa: F401 - fixtures
+from tests.integration.care.test_referrals import CRISIS, T0
+from tests.integration.supervision.conftest import make_scene
+
+
+def _blacklist(session, regulator, *, institution_id, practitioner_id=None):
+    case = cases.open_case(session, regulator, institution_id=institution_id, title="serious violation",
+                           practitioner_id=practitioner_id)
+    cases.act(session, regulator, case, kind=ActionKind.SANCTION, sanction_kind=SanctionKind.BLACKLIST,
+              text="blacklisted", on_practitioner=practitioner_id is not None)
+
+
+def _remediate(session, asker, regulator, **subject):
+    row = cases.request_remediation(session, asker, plan="all findings corrected and inspected", **subject)
+    cases.decide_remediation(session, regulator, row, approve=True)
+
+
+def test_a_blacklisted_hospital_receives_no_referral_until_remediated(session, county):  # noqa: F811
+    scene = make_scene(session)
+    _blacklist(session, scene.health, institution_id=county.tertiary)
+    values = {"patient_record_id": county.patient, "condition": "hypertension", "observations": CRISIS,
+              "to_institution_id": county.tertiary, "summary": "BP 186/112"}
+    with pytest.raises(NotInGoodStanding, match="receive referrals"):
+        referrals.create_referral(session, county.centre_doctor, ReferralIn(**values), now=T0)
+    _remediate(session, county.tertiary_admin, scene.health, institution_id=county.tertiary)
+    assert referrals.create_referral(session, county.centre_doctor, ReferralIn(**values), now=T0).id
+
+
+def test_a_blacklisted_institution_asks_for_no_supply_allocation(session):
+    from medshare.supplies import service as supplies
+    from medshare.supplies.schemas import SupplyRequestIn
+
+    scene = make_scene(session)
+    _blacklist(session, scene.health, institution_id=scene.hospital)
+    request = SupplyRequestIn(institution_id=scene.hospital, item_code="N95", quantity=100, priority="critical",
+                              need_by=today() + dt.timedelta(days=3))
+    with pytest.raises(NotInGoodStanding, match="receive supply allocations"):
+        supplies.create_request(session, scene.admin, request)
+
+
+def test_a_blacklisted_practitioner_neither_signs_nor_consults(session):
+    from medshare.care import teleconsults
+    from medshare.pki import service as pki
+
+    scene = make_scene(session)
+    pki.issue_certificate(session, None, scene.doctor_id, secret=f.SECRET_KEY)
+    assert pki.sign_document(session, scene.doctor, scene.doctor_id, b"report 1", secret=f.SECRET_KEY).id
+    _blacklist(session, scene.health, institution_id=scene.hospital, practitioner_id=scene.doctor_id)
+    with pytest.raises(NotInGoodStanding, match="sign reports"):
+        pki.sign_document(session, scene.doctor, scene.doctor_id, b"report 2", secret=f.SECRET_KEY)
+    # Refused before the consultation is even looked at.
+    with pytest.raises(NotInGoodStanding, match="give teleconsultations"):
+        teleconsults.give_opinion(session, scene.doctor, SimpleNamespace(), "opinion", secret=f.SECRET_KEY)
+    _remediate(session, scene.admin, scene.health, practitioner_id=scene.doctor_id)
+    pki.issue_certificate(session, None, scene.doctor_id, secret=f.SECRET_KEY)  # the revoked one stays revoked
+    assert pki.sign_document(session, scene.doctor, scene.doctor_id, b"report 3", secret=f.SECRET_KEY).id
