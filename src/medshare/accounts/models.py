@@ -57,3 +57,22 @@ class AuthToken(Base):
     revoked_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept so lockouts survive restarts and are shared by every worker.
+
+    Holds the name as typed (unknown names are limited too) and never the password.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        sa.Index("ix_login_attempts_username_at", "username", "at"),
+        sa.Index("ix_login_attempts_source_ip_at", "source_ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64))
+    source_ip: Mapped[str] = mapped_column(sa.String(64))
+    succeeded: Mapped[bool]
+    at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -5,25 +5,45 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
 
 from medshare.accounts import service
 from medshare.accounts.models import Role, TokenKind
 from medshare.accounts.schemas import TokenOut, TokenRequest, UserIn, UserOut, UserPatch
 from medshare.deps import CurrentPrincipal, PageParams, SessionDep, require
+from medshare.errors import DomainError, Problem, Unauthenticated
 from medshare.permissions import Permission, Principal, authorize
 from medshare.schemas import Page
-from medshare.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
+def _refusal(request: Request, error: DomainError) -> JSONResponse:
+    # Answered, not raised: the request's transaction must commit the failed attempt it recorded.
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+    if isinstance(error, service.TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after)
+    return JSONResponse(Problem.from_error(error, request.url.path).as_dict(), status_code=error.status,
+                        media_type="application/problem+json", headers=headers)
+
+
+_PROBLEM = {"content": {"application/problem+json": {"schema": {"type": "object"}}}}
+
+
 @router.post("/auth/token", response_model=TokenOut, status_code=status.HTTP_201_CREATED,
-             summary="Exchange a username and password for a bearer token")
-def create_token(session: SessionDep, data: TokenRequest):
-    user = service.authenticate(session, data.username, data.password)
-    raw, token = service.issue_token(session, user, TokenKind.API,
-                                     dt.timedelta(days=get_settings().api_token_days))
+             summary="Exchange a username and password for a bearer token",
+             responses={401: {"description": "The username or password is wrong", **_PROBLEM},
+                        429: {"description": "Too many failed attempts for this name or from this address; "
+                                             "see Retry-After", **_PROBLEM}})
+def create_token(request: Request, session: SessionDep, data: TokenRequest):
+    settings = request.app.state.settings
+    source = request.client.host if request.client else ""
+    try:
+        user = service.login(session, data.username, data.password, source, service.login_policy(settings))
+    except (Unauthenticated, service.TooManyAttempts) as error:
+        return _refusal(request, error)
+    raw, token = service.issue_token(session, user, TokenKind.API, dt.timedelta(days=settings.api_token_days))
     return TokenOut(access_token=raw, expires_at=token.expires_at)
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from medshare.accounts.models import Role
 from medshare.errors import Forbidden, InvalidInput
 
@@ -33,3 +37,35 @@ def check_password(password: str) -> None:
     """A password long enough to resist guessing."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput.on("password", "min-length", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How many failed sign-ins an account, or one source address, may make before a pause (regional policy)."""
+
+    max_failures_per_account: int = 5
+    max_failures_per_source: int = 50
+    window: dt.timedelta = dt.timedelta(minutes=15)
+    lockout: dt.timedelta = dt.timedelta(minutes=15)
+
+    @property
+    def lookback(self) -> dt.timedelta:
+        """How far back a failure can still matter."""
+        return self.window + self.lockout
+
+
+def locked_until(failures: Iterable[dt.datetime], now: dt.datetime, limit: int, window: dt.timedelta,
+                 lockout: dt.timedelta) -> dt.datetime | None:
+    """When a lock ends, or None: limit failures within one window lock for lockout from the last of them.
+
+    failures are the counted failed attempts (for an account: those since its last success).
+    Attempts refused while locked are not failures, so a lock never extends itself.
+    """
+    if limit < 1:
+        return None
+    times = sorted(t for t in failures if t <= now)
+    until = None
+    for i in range(limit - 1, len(times)):
+        if times[i] - times[i - limit + 1] < window:
+            until = times[i] + lockout
+    return until if until is not None and until > now else None

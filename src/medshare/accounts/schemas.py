@@ -46,8 +46,8 @@ class UserOut(Out):
 
 
 class TokenRequest(Strict):
-    username: str
-    password: str
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=200)
 
 
 class TokenOut(Out):

@@ -12,11 +12,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from medshare.accounts import rules
-from medshare.accounts.models import AuthToken, Role, TokenKind, User
+from medshare.accounts.models import AuthToken, LoginAttempt, Role, TokenKind, User
 from medshare.accounts.schemas import UserIn, UserPatch
 from medshare.audit.service import record_event
 from medshare.db import utcnow
-from medshare.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from medshare.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
 from medshare.permissions import Permission, Principal, Scope, authorize, scope_of
 
 _hasher = PasswordHasher()
@@ -79,6 +79,9 @@ def create_user(session: Session, actor: Principal | None, data: UserIn) -> User
 def update_user(session: Session, actor: Principal, user: User, patch: UserPatch) -> User:
     """Change an account; a password change or deactivation ends its sessions and tokens."""
     changes = patch.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None:  # every field of an account has a value: null cannot mean "remove"
+            raise InvalidInput.on(name, "not-null", "cannot be null; leave it out to keep it")
     if not (changes.keys() <= {"locale", "display_name", "password"} and actor.user_id == user.id):
         authorize(actor, Permission.USER_WRITE, institutions=[user.institution_id])
         rules.check_assignable(actor.role, user.role)
@@ -178,3 +181,76 @@ def revoke_all_tokens(session: Session, user: User) -> None:
     for token in user.tokens:
         if token.revoked_at is None:
             token.revoked_at = now
+
+
+# -- sign-in rate limiting and lockout -------------------------------------------------------
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins for this name or from this address; retry_after says for how long (seconds)."""
+
+    status = 429
+    code = "too-many-attempts"
+    title = "Too many attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def login_policy(settings) -> rules.LoginPolicy:
+    """The region's sign-in policy from settings."""
+    return rules.LoginPolicy(
+        max_failures_per_account=settings.login_max_failures_per_account,
+        max_failures_per_source=settings.login_max_failures_per_source,
+        window=dt.timedelta(minutes=settings.login_window_minutes),
+        lockout=dt.timedelta(minutes=settings.login_lockout_minutes),
+    )
+
+
+def _failures(session: Session, since: dt.datetime, **where) -> list[dt.datetime]:
+    column, value = next(iter(where.items()))
+    query = sa.select(LoginAttempt.at).where(getattr(LoginAttempt, column) == value, LoginAttempt.at > since,
+                                             LoginAttempt.succeeded.is_(False))
+    return list(session.scalars(query))
+
+
+def check_login_allowed(session: Session, username: str, source_ip: str, policy: rules.LoginPolicy,
+                        now: dt.datetime | None = None) -> None:
+    """TooManyAttempts when the name or the address is locked out."""
+    now = now or utcnow()
+    since = now - policy.lookback
+    name = username[:64]
+    last_success = session.scalar(sa.select(sa.func.max(LoginAttempt.at)).where(
+        LoginAttempt.username == name, LoginAttempt.succeeded.is_(True), LoginAttempt.at > since))
+    ends = [
+        rules.locked_until(_failures(session, max(since, last_success or since), username=name), now,
+                           policy.max_failures_per_account, policy.window, policy.lockout),
+        rules.locked_until(_failures(session, since, source_ip=source_ip[:64]), now,
+                           policy.max_failures_per_source, policy.window, policy.lockout),
+    ]
+    until = max((end for end in ends if end is not None), default=None)
+    if until is not None:
+        seconds = max(1, int((until - now).total_seconds() + 0.999))
+        raise TooManyAttempts(f"too many failed sign-ins; try again in {seconds} seconds", retry_after=seconds)
+
+
+def login(session: Session, username: str, password: str, source_ip: str, policy: rules.LoginPolicy) -> User:
+    """authenticate, limited by policy; every attempt past the lock check is kept.
+
+    On a wrong password the failure is flushed before Unauthenticated is raised: the caller
+    must answer without rolling back, or the failure would not count.
+    """
+    check_login_allowed(session, username, source_ip, policy)
+    now = utcnow()
+    # Keep the table small: nothing older than the policy's lookback can matter.
+    session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at < now - 2 * policy.lookback))
+    try:
+        user = authenticate(session, username, password)
+    except Unauthenticated:
+        session.add(LoginAttempt(username=username[:64], source_ip=source_ip[:64], succeeded=False, at=now))
+        session.flush()
+        raise
+    session.add(LoginAttempt(username=username[:64], source_ip=source_ip[:64], succeeded=True, at=now))
+    session.flush()
+    return user
