@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := src/medshare/web/static/vendor/htmx.min.js
+# Two workers: every worker makes its own databases, so they never meet.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test install assets lint browser
 

@@ -19,6 +19,7 @@ from medshare.audit.service import Origin, current_origin
 from medshare.bench.server import ThreadedServer
 from medshare.db import make_engine, session_factory, upgrade
 from medshare.settings import Settings
+from tests import factories
 
 POSTGRES_URL = os.environ.get("MEDSHARE_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -56,9 +57,24 @@ def engine(database_url):
     eng.dispose()
 
 
+def own_engine(database_url: str, folder) -> Iterator:
+    """A migrated database of database_url's backend for one package alone: for tests of region-wide
+    pools and rankings, which other tests' committed rows would otherwise join."""
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    for url in fresh_database_url(backend, folder):
+        eng = make_engine(url)
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+
+
 @pytest.fixture
 def session(engine) -> Iterator[Session]:
     """A session whose every change is rolled back after the test (savepoints inside)."""
+    yield from rolled_back_session(engine)
+
+
+def rolled_back_session(engine) -> Iterator[Session]:
     connection = engine.connect()
     outer = connection.begin()
     sess = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
@@ -81,7 +97,7 @@ def committed(engine):
 @pytest.fixture(scope="session")
 def settings(database_url, tmp_path_factory) -> Settings:
     return Settings(database_url=database_url, data_dir=Path(tmp_path_factory.mktemp("data")),
-                    secret_key="test-secret-key-0123456789", demo_on_first_start=False)
+                    secret_key=factories.SECRET_KEY, demo_on_first_start=False)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ from medshare.registry.models import Institution, InstitutionType, Practitioner,
 from medshare.registry.schemas import InstitutionIn, PractitionerIn
 
 PASSWORD = "correct horse battery"
+# The platform secret of every test database: the live server opens the CA key made with it.
+SECRET_KEY = "test-secret-key-0123456789"
 _counter = itertools.count(1)
 
 

@@ -20,14 +20,27 @@ current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_L
 
 @cache
 def translations(locale: str) -> NullTranslations:
-    """The catalogue of locale, compiled in memory from its .po file (English is the source text)."""
-    po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if locale == DEFAULT_LOCALE or not po.exists():
+    """The catalogue of locale, compiled in memory from its .po files (English is the source text).
+
+    Each capability keeps its messages in a .po file of its own (messages.po, assets.po, ...);
+    they are merged here into one catalogue.
+    """
+    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+    files = sorted(folder.glob("*.po")) if locale != DEFAULT_LOCALE else []
+    if not files:
         return NullTranslations()
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=locale.replace("_Hans", ""))
+    merged = None
+    for po in files:
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=locale.replace("_Hans", ""))
+        if merged is None:
+            merged = catalog
+            continue
+        for message in catalog:
+            if message.id and message.string:
+                merged[message.id] = message
     buffer = io.BytesIO()
-    write_mo(buffer, catalog)
+    write_mo(buffer, merged)
     buffer.seek(0)
     return Translations(buffer)
 

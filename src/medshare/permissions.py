@@ -33,8 +33,52 @@ class Permission(enum.StrEnum):
     USER_READ = "accounts:user:read"
     USER_WRITE = "accounts:user:write"
     AUDIT_READ = "audit:event:read"
+    AUDIT_VERIFY = "audit:chain:verify"
+    SUPERVISION_READ = "supervision:case:read"
+    SUPERVISION_ACT = "supervision:case:act"  # regulators: cases, sanctions, complaints, remediation, policy
+    SUPERVISION_ANSWER = "supervision:case:answer"  # the institution: respond, appeal, ask for remediation
     EXAM_REQUEST_WRITE = "scheduling:request:write"
     SCHEDULING_RUN = "scheduling:run:write"
+    SUPPLY_READ = "supplies:dashboard:read"
+    SUPPLY_CATALOGUE_WRITE = "supplies:catalogue:write"
+    SUPPLY_STOCK_WRITE = "supplies:stock:write"  # locations, stock reports, capacity, consumption
+    SUPPLY_REQUEST_WRITE = "supplies:request:write"  # requests and receipts
+    SUPPLY_DISPATCH = "supplies:shipment:dispatch"
+    SUPPLY_ALLOCATE = "supplies:allocation:write"
+    REFERRAL_WRITE = "care:referral:write"
+    CARE_FIGURES_READ = "care:figures:read"
+    CARE_POLICY_WRITE = "care:policy:write"
+    TELECONSULT_REQUEST = "care:teleconsult:request"
+    TELECONSULT_ANSWER = "care:teleconsult:answer"
+    FAMILY_DOCTOR_WRITE = "care:family:write"
+    ROTA_WRITE = "care:rota:write"
+    NIGHT_CARE_REQUEST = "care:night:request"
+    NIGHT_CARE_ANSWER = "care:night:answer"
+    RISK_READ = "risk:alert:read"
+    RISK_MANAGE = "risk:alert:manage"
+    COVERAGE_WRITE = "claims:coverage:write"
+    CLAIM_READ = "claims:claim:read"
+    CLAIM_SUBMIT = "claims:claim:submit"
+    CLAIM_ADJUDICATE = "claims:claim:adjudicate"
+    CERTIFICATE_ISSUE = "pki:certificate:issue"
+    CERTIFICATE_REVOKE = "pki:certificate:revoke"
+    DOCUMENT_SIGN = "pki:document:sign"
+    SIGNATURE_VERIFY = "pki:signature:verify"
+    RECOGNITION_CHECK = "recognition:check:write"
+    RECOGNITION_POLICY = "recognition:policy:write"
+    RECOGNITION_FIGURES = "recognition:figures:read"
+    RECORDS_READ = "records:clinical:read"  # beyond the own institution only in care, by consent or emergency
+    RECORDS_WRITE = "records:clinical:write"
+    RECORDS_EMERGENCY = "records:clinical:emergency"  # read with a stated emergency reason, flagged
+    CONSENT_WRITE = "records:consent:write"
+    ACCESS_LOG_READ = "records:access-log:read"  # who read a patient's records, when and why
+    TRIAGE_ASSESS = "triage:assessment:write"
+    TRANSPORT_REQUEST = "transport:request:create"
+    TRANSPORT_DISPATCH = "transport:request:dispatch"
+    TRANSPORT_PROGRESS = "transport:request:progress"
+    TRANSPORT_READ = "transport:board:read"
+    FLEET_WRITE = "transport:vehicle:write"
+    VEHICLE_REPORT = "transport:vehicle:report"
 
 
 class Scope(enum.IntEnum):
@@ -62,6 +106,7 @@ P, S = Permission, Scope
 GRANTS: dict[Role, dict[Permission, Scope]] = {
     Role.PLATFORM_ADMIN: {permission: S.ANY for permission in Permission},
     Role.REGULATOR: {
+        P.SUPPLY_READ: S.ANY, P.SUPPLY_CATALOGUE_WRITE: S.ANY, P.SUPPLY_STOCK_WRITE: S.ANY, P.SUPPLY_ALLOCATE: S.ANY,
         P.LEDGER_READ: S.ANY,
         P.UTILISATION_READ: S.ANY,
         P.INSTITUTION_CREATE: S.ANY,
@@ -74,9 +119,28 @@ GRANTS: dict[Role, dict[Permission, Scope]] = {
         P.USER_READ: S.ANY,
         P.USER_WRITE: S.ANY,
         P.AUDIT_READ: S.ANY,
+        P.AUDIT_VERIFY: S.ANY,
+        P.SUPERVISION_READ: S.ANY,
+        P.SUPERVISION_ACT: S.ANY,
         P.SCHEDULING_RUN: S.ANY,
+        P.TRANSPORT_REQUEST: S.ANY, P.TRANSPORT_DISPATCH: S.ANY,  # the health commission's 120 command centre
+        P.TRANSPORT_PROGRESS: S.ANY, P.TRANSPORT_READ: S.ANY,
+        P.CARE_FIGURES_READ: S.ANY,
+        P.CARE_POLICY_WRITE: S.ANY,
+        P.RISK_READ: S.ANY,
+        P.RISK_MANAGE: S.ANY,
+        P.CLAIM_READ: S.ANY,
+        P.CERTIFICATE_ISSUE: S.ANY,
+        P.CERTIFICATE_REVOKE: S.ANY,
+        P.SIGNATURE_VERIFY: S.ANY,
+        P.RECOGNITION_POLICY: S.ANY,
+        P.RECOGNITION_FIGURES: S.ANY,
     },
     Role.INSTITUTION_ADMIN: {
+        P.SUPERVISION_READ: S.OWN_INSTITUTION,
+        P.SUPERVISION_ANSWER: S.OWN_INSTITUTION,
+        P.SUPPLY_READ: S.OWN_INSTITUTION, P.SUPPLY_STOCK_WRITE: S.OWN_INSTITUTION,
+        P.SUPPLY_REQUEST_WRITE: S.OWN_INSTITUTION, P.SUPPLY_DISPATCH: S.OWN_INSTITUTION,
         P.ASSET_WRITE: S.OWN_INSTITUTION,
         P.BOOKING_CREATE: S.OWN_INSTITUTION,
         P.BOOKING_MANAGE: S.OWN_INSTITUTION,
@@ -94,17 +158,55 @@ GRANTS: dict[Role, dict[Permission, Scope]] = {
         P.AUDIT_READ: S.OWN_INSTITUTION,
         P.EXAM_REQUEST_WRITE: S.OWN_INSTITUTION,
         P.SCHEDULING_RUN: S.OWN_INSTITUTION,  # their own requests, or their medical community's desk
+        P.TRIAGE_ASSESS: S.OWN_INSTITUTION, P.TRANSPORT_REQUEST: S.OWN_INSTITUTION,
+        P.FLEET_WRITE: S.OWN_INSTITUTION, P.VEHICLE_REPORT: S.OWN_INSTITUTION,
+        P.TRANSPORT_PROGRESS: S.OWN_INSTITUTION, P.TRANSPORT_READ: S.OWN_INSTITUTION,
+        P.REFERRAL_WRITE: S.OWN_INSTITUTION,
+        P.CARE_FIGURES_READ: S.OWN_INSTITUTION,
+        P.TELECONSULT_REQUEST: S.OWN_INSTITUTION,
+        P.FAMILY_DOCTOR_WRITE: S.OWN_INSTITUTION,
+        P.ROTA_WRITE: S.OWN_INSTITUTION,
+        P.NIGHT_CARE_REQUEST: S.OWN_INSTITUTION,
+        P.COVERAGE_WRITE: S.OWN_INSTITUTION,  # their patients' insurance
+        P.CLAIM_READ: S.OWN_INSTITUTION,  # claims they bill, or (insurer) claims addressed to them
+        P.CLAIM_SUBMIT: S.OWN_INSTITUTION,
+        P.CERTIFICATE_ISSUE: S.OWN_INSTITUTION,
+        P.CERTIFICATE_REVOKE: S.OWN_INSTITUTION,
+        P.SIGNATURE_VERIFY: S.ANY,  # an outcome and a signer, no clinical content
+        P.RECOGNITION_CHECK: S.OWN_INSTITUTION,
+        P.RECOGNITION_FIGURES: S.OWN_INSTITUTION,
+        P.RECORDS_READ: S.OWN_INSTITUTION, P.RECORDS_WRITE: S.OWN_INSTITUTION,
+        P.CONSENT_WRITE: S.OWN_INSTITUTION, P.ACCESS_LOG_READ: S.OWN_INSTITUTION,
     },
     Role.PRACTITIONER: {
+        P.RECORDS_READ: S.OWN_INSTITUTION, P.RECORDS_WRITE: S.OWN_INSTITUTION,
+        P.RECORDS_EMERGENCY: S.OWN_INSTITUTION, P.CONSENT_WRITE: S.OWN_INSTITUTION,
+        P.REFERRAL_WRITE: S.OWN_INSTITUTION,
+        P.TELECONSULT_REQUEST: S.OWN_INSTITUTION,
+        P.TELECONSULT_ANSWER: S.OWN_INSTITUTION,
+        P.FAMILY_DOCTOR_WRITE: S.OWN_INSTITUTION,
+        P.NIGHT_CARE_REQUEST: S.OWN_INSTITUTION,
+        P.NIGHT_CARE_ANSWER: S.OWN_INSTITUTION,
+        P.TRIAGE_ASSESS: S.OWN_INSTITUTION, P.TRANSPORT_REQUEST: S.OWN_INSTITUTION,
+        P.VEHICLE_REPORT: S.OWN_INSTITUTION, P.TRANSPORT_PROGRESS: S.OWN_INSTITUTION,  # crews
+        P.TRANSPORT_READ: S.OWN_INSTITUTION,
         P.BOOKING_CREATE: S.OWN_INSTITUTION,
         P.EXAM_REQUEST_WRITE: S.OWN_INSTITUTION,
         P.PATIENT_READ: S.OWN_INSTITUTION,
         P.PATIENT_WRITE: S.OWN_INSTITUTION,
         P.PERSON_READ: S.OWN_INSTITUTION,
+        P.DOCUMENT_SIGN: S.OWN_INSTITUTION,
+        P.SIGNATURE_VERIFY: S.ANY,
+        P.RECOGNITION_CHECK: S.OWN_INSTITUTION,
     },
-    Role.SUPPLIER: {},
-    Role.INSURER: {},
-    Role.PATIENT: {P.PATIENT_READ: S.OWN_RECORD, P.PERSON_READ: S.OWN_RECORD},
+    Role.SUPPLIER: {  # suppliers and logistics firms: their own stock, capacity and shipments
+        P.SUPPLY_READ: S.OWN_INSTITUTION, P.SUPPLY_STOCK_WRITE: S.OWN_INSTITUTION, P.SUPPLY_DISPATCH: S.OWN_INSTITUTION,
+    },
+    Role.INSURER: {P.CLAIM_READ: S.OWN_INSTITUTION, P.CLAIM_ADJUDICATE: S.OWN_INSTITUTION,
+                   P.COVERAGE_WRITE: S.OWN_INSTITUTION},
+    Role.PATIENT: {P.PATIENT_READ: S.OWN_RECORD, P.PERSON_READ: S.OWN_RECORD, P.CLAIM_READ: S.OWN_RECORD,
+                   P.NIGHT_CARE_REQUEST: S.OWN_RECORD, P.SIGNATURE_VERIFY: S.OWN_RECORD,
+                   P.RECORDS_READ: S.OWN_RECORD, P.CONSENT_WRITE: S.OWN_RECORD, P.ACCESS_LOG_READ: S.OWN_RECORD},
 }
 
 

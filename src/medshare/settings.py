@@ -26,7 +26,12 @@ class Settings(BaseSettings):
     demo_password: str = Field(default="medshare-demo", description="password of every demo account")
     session_hours: int = Field(default=12, description="lifetime of a web session")
     api_token_days: int = Field(default=90, description="lifetime of an API bearer token")
-    cookie_secure: bool = False
+    cookie_secure: bool = Field(default=False, description="mark cookies Secure and send HSTS (set behind HTTPS)")
+    login_max_failures_per_account: int = Field(default=5, description="failed sign-ins of one name before a lockout")
+    login_max_failures_per_source: int = Field(default=50,
+                                               description="failed sign-ins from one address before a pause")
+    login_window_minutes: int = Field(default=15, description="the window those failures are counted in")
+    login_lockout_minutes: int = Field(default=15, description="how long a lockout lasts")
     max_sites_per_practitioner: int = Field(
         default=3, description="region policy: sites a practitioner may hold at once, the primary included"
     )

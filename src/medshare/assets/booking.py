@@ -25,10 +25,12 @@ from medshare.assets.models import (
 )
 from medshare.assets.schemas import BookingIn, SeriesIn, WaitlistIn
 from medshare.audit.service import record_event
+from medshare.claims import service as claims
 from medshare.db import utcnow
 from medshare.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from medshare.identity import service as identity
 from medshare.permissions import Permission, Principal, authorize
+from medshare.supervision.standing import ensure_actor_in_good_standing
 
 S = BookingStatus
 
@@ -115,6 +117,7 @@ def book(session: Session, actor: Principal, data: BookingIn, *, idempotency_key
          now: dt.datetime | None = None) -> tuple[Booking, bool]:
     """Book (or hold) a slot; returns the booking and whether it is new (False: a retried request)."""
     authorize(actor, Permission.BOOKING_CREATE, institutions=[actor.institution_id])
+    ensure_actor_in_good_standing(session, actor, "book")
     if idempotency_key:
         earlier = session.scalar(sa.select(Booking).where(Booking.created_by_user_id == actor.user_id,
                                                           Booking.idempotency_key == idempotency_key))
@@ -215,6 +218,7 @@ def record_outcome(session: Session, actor: Principal, booking: Booking, *, comp
     _move(session, booking, S.COMPLETED if completed else S.NO_SHOW)
     if completed:
         ledger.settle(session, booking, booking.price_fen, reason="completed", now=now)
+        claims.claim_for_booking(session, booking, actor=actor, now=now)  # to the patient's insurer, if any
     else:
         fee = booking.price_fen * booking.asset.no_show_fee_percent // 100
         if fee:
@@ -227,6 +231,7 @@ def book_series(session: Session, actor: Principal, data: SeriesIn, *,
                 now: dt.datetime | None = None) -> tuple[BookingSeries, list[Booking]]:
     """Book the same weekly slot several times; occurrences that break a rule or clash are skipped and reported."""
     authorize(actor, Permission.BOOKING_CREATE, institutions=[actor.institution_id])
+    ensure_actor_in_good_standing(session, actor, "book")
     now = now or utcnow()
     asset = assets.get_asset(session, data.asset_id)
     # Refused whole when the requester may not book the asset at all; per occurrence only for slot rules.

@@ -21,7 +21,8 @@ class BenchOptions:
 
 REGISTRY: dict[str, tuple[BenchFunction, str]] = {}
 MODULES = ("medshare.bench.directory", "medshare.bench.linkage", "medshare.bench.scheduling",
-           "medshare.bench.booking")
+           "medshare.bench.booking", "medshare.bench.fhir", "medshare.bench.dispatch", "medshare.bench.allocation",
+           "medshare.bench.audit", "medshare.bench.risk")
 
 
 def benchmark(name: str, summary: str) -> Callable[[BenchFunction], BenchFunction]:

@@ -14,13 +14,19 @@ from rich.console import Console
 from medshare.accounts import service as accounts
 from medshare.accounts.models import Role, TokenKind
 from medshare.accounts.schemas import UserIn
+from medshare.audit.cli import app as audit_app
 from medshare.bench import cli as bench_cli
+from medshare.care.cli import app as care_app
 from medshare.cli.context import cli_transaction, engine
 from medshare.demo import cli as demo_cli
 from medshare.errors import DomainError
+from medshare.fhir.cli import app as fhir_app
 from medshare.identity.cli import app as identity_app
+from medshare.pki.cli import app as pki_app
+from medshare.risk.cli import app as risk_app
 from medshare.scheduling.cli import app as schedule_app
 from medshare.settings import get_settings
+from medshare.supplies.cli import app as supplies_app
 
 app = typer.Typer(help="medshare: a regional platform for sharing medical equipment, results, specialists "
                        "and supplies. Every command reads MEDSHARE_DATABASE_URL (default: an SQLite file "
@@ -30,9 +36,15 @@ admin_app = typer.Typer(help="Accounts and tokens, from the operator's shell.", 
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(identity_app, name="identity")
+app.add_typer(pki_app, name="pki")
 app.command(name="demo")(demo_cli.demo)
 app.command(name="bench")(bench_cli.bench)
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(supplies_app, name="supplies")
+app.add_typer(care_app, name="care")
+app.add_typer(risk_app, name="risk")
+app.add_typer(audit_app, name="audit")
+app.add_typer(fhir_app, name="fhir")
 console = Console(stderr=True)
 
 

@@ -16,6 +16,7 @@ from medshare.audit.service import Origin, current_origin
 from medshare.cli.context import engine as configured_engine
 from medshare.db import downgrade, session_factory, transaction, upgrade
 from medshare.demo import service
+from medshare.demo.extensions import DemoContext, extend_all
 from medshare.demo.generator import SCALES, Region, generate
 from medshare.errors import DomainError
 from medshare.identity.batch import relink
@@ -65,6 +66,11 @@ def _seed(engine: Engine, scale: str, seed: int) -> tuple[Region, dict]:
             # Bulk-loaded records have no person yet: link them as online linkage would have.
             linked = relink(engine, progress=linking)
             counts |= {"persons": linked["persons"], "review_items": linked["reviews_opened"]}
+
+            def extending(name: str) -> None:
+                progress.update(task, description=f"adding {name} to the region")
+
+            counts = extend_all(engine, DemoContext(region, password_hash), counts, progress=extending)
             progress.update(task, description=f"{scale} region seeded")
     finally:
         current_origin.reset(token)
@@ -106,7 +112,7 @@ def _summary(region: Region, counts: dict, elapsed: float) -> None:
     table.add_column("rows")
     table.add_column("count", justify="right")
     for name, count in counts.items():
-        table.add_row(TABLE_LABELS[name], f"{count:,}")
+        table.add_row(TABLE_LABELS.get(name, name.replace("_", " ")), f"{count:,}")
     table.add_row("elapsed", f"{elapsed:.1f} s")
     out.print(table)
     names = {row["id"]: row["name"] for row in region.institutions}

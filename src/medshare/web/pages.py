@@ -18,6 +18,8 @@ from medshare.registry.models import InstitutionType, Profession, Title
 from medshare.registry.schemas import institution_out, practitioner_out
 from medshare.web.admin import router as admin_router
 from medshare.web.assets import router as assets_router
+from medshare.web.care import router as care_router
+from medshare.web.claims import router as claims_router
 from medshare.web.core import (
     LOCALE_COOKIE,
     SESSION_COOKIE,
@@ -30,13 +32,30 @@ from medshare.web.core import (
 )
 from medshare.web.identity import router as identity_router
 from medshare.web.paging import PAGE_SIZE, Pager, choice, grade_level_of
+from medshare.web.recognition import router as recognition_router
+from medshare.web.records import router as records_router
+from medshare.web.risk import router as risk_router
 from medshare.web.scheduling import router as scheduling_router
+from medshare.web.supervision import router as supervision_router
+from medshare.web.supervision.public import trust_context
+from medshare.web.supplies import router as supplies_router
+from medshare.web.transport import router as transport_router
+from medshare.web.triage import router as triage_router
 
 router = APIRouter(include_in_schema=False)
 router.include_router(admin_router)
 router.include_router(assets_router)
 router.include_router(identity_router)
+router.include_router(recognition_router)
 router.include_router(scheduling_router)
+router.include_router(supplies_router)
+router.include_router(risk_router)
+router.include_router(claims_router)
+router.include_router(supervision_router)
+router.include_router(care_router)
+router.include_router(triage_router)
+router.include_router(transport_router)
+router.include_router(records_router)
 
 
 def _institution_filters(q: str, type: str, grade_level: str, grade_class: str, division: str) -> dict:
@@ -109,6 +128,7 @@ def institution_page(request: Request, session: SessionDep, viewer: MaybeViewer,
         "institution": institution_out(institution, dt.date.today()),
         "staff": [practitioner_out(p) for p in staff],
         "staff_total": staff_total,
+        **trust_context(session, institution_id=institution_id),
     })
 
 
@@ -116,7 +136,8 @@ def institution_page(request: Request, session: SessionDep, viewer: MaybeViewer,
 def practitioner_page(request: Request, session: SessionDep, viewer: MaybeViewer, practitioner_id: int):
     """One practitioner's public record: licence, primary site and multi-site registrations."""
     practitioner = registry.get_practitioner(session, practitioner_id)
-    return render(request, "directory/practitioner.html", {"practitioner": practitioner_out(practitioner)})
+    return render(request, "directory/practitioner.html", {"practitioner": practitioner_out(practitioner),
+                                                           **trust_context(session, practitioner_id=practitioner_id)})
 
 
 @router.get("/directory/institution-options")
@@ -142,19 +163,30 @@ def _safe_next(target: str) -> str:
 @router.post("/login", dependencies=[CsrfChecked])
 def login(request: Request, session: SessionDep, viewer: MaybeViewer,
           username: Annotated[str, Form()], password: Annotated[str, Form()], next: Annotated[str, Form()] = "/"):
-    """Check the credentials and open a web session."""
+    """Check the credentials and open a web session; repeated failures lock the name or address for a while."""
+    settings = request.app.state.settings
+    source = request.client.host if request.client else ""
     try:
-        user = accounts.authenticate(session, username, password)
+        user = accounts.login(session, username, password, source, accounts.login_policy(settings))
+    except accounts.TooManyAttempts as error:
+        response = render(request, "login.html", {"next": next, "username": username,
+                                                  "locked_minutes": -(-error.retry_after // 60)}, status_code=429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     except Unauthenticated as error:
         return render(request, "login.html", {"next": next, "error": error.message, "username": username},
                       status_code=401)
-    settings = request.app.state.settings
     raw, _ = accounts.issue_token(session, user, TokenKind.SESSION,
                                   dt.timedelta(hours=settings.session_hours))
     response = redirect(_safe_next(next))
-    response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="lax", secure=settings.cookie_secure,
+    response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="lax", secure=_secure(request),
                         max_age=settings.session_hours * 3600)
     return response
+
+
+def _secure(request: Request) -> bool:
+    """Cookies are Secure when configured so (behind a TLS proxy) or when this request came over HTTPS."""
+    return bool(request.app.state.settings.cookie_secure) or request.url.scheme == "https"
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
@@ -164,7 +196,7 @@ def logout(request: Request, session: SessionDep, viewer: MaybeViewer):
     if raw:
         accounts.revoke_token(session, raw)
     response = redirect("/")
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
     return response
 
 
@@ -180,7 +212,7 @@ def switch_locale(request: Request, session: SessionDep, viewer: MaybeViewer,
     response = redirect(_safe_next(next))
     # Kept for visitors, and after signing out, so the login page speaks the same language.
     response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
-                        secure=request.app.state.settings.cookie_secure)
+                        secure=_secure(request))
     return response
 
 

@@ -14,8 +14,15 @@ from medshare.main import create_app
 from tests import factories as f
 from tests.integration.api.conftest import auth, build_world
 from tests.integration.assets import data as shared_assets
+from tests.integration.care import data as tiered_care
+from tests.integration.claims import data as claims_and_risk
 from tests.integration.identity import data as mpi
+from tests.integration.pki import data as signed_reports
+from tests.integration.recognition import data as mutual_recognition
 from tests.integration.scheduling import data as regional_scheduling
+from tests.integration.supervision import data as supervision
+from tests.integration.supplies import data as emergency_supplies
+from tests.integration.transport import data as emergency_transport
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
@@ -44,7 +51,13 @@ def add_identity(committed, w):
 @pytest.fixture(scope="module")
 def world(committed):
     world = shared_assets.add_assets(committed, add_identity(committed, build_world(committed)))
-    return regional_scheduling.add_scheduling(committed, world)
+    world = supervision.add_supervision(committed, world)
+    world = claims_and_risk.add_claims_and_risk(committed, world)
+    world = regional_scheduling.add_scheduling(committed, world)
+    world = tiered_care.add_care(committed, world)
+    world = emergency_transport.add_transport(committed, world)
+    world = emergency_supplies.add_supplies(committed, world)
+    return mutual_recognition.add_recognition(committed, signed_reports.add_pki(committed, world))
 
 
 def cases(w) -> dict[tuple[str, str], tuple[str, dict | None]]:
@@ -94,7 +107,9 @@ def cases(w) -> dict[tuple[str, str], tuple[str, dict | None]]:
                                                        {"other_person_id": w.person_y}),
         ("POST", "/api/v1/patients/{record_id}/unmerge"): (f"/api/v1/patients/{w.linked_record}/unmerge", None),
         ("POST", "/api/v1/auth/token"): ("/api/v1/auth/token", None),  # public by design: it is the login
-    } | shared_assets.cases(w) | regional_scheduling.cases(w)
+    } | emergency_supplies.cases(w) | supervision.cases_of(w) | claims_and_risk.cases(w) | shared_assets.cases(w) \
+        | regional_scheduling.cases(w) | emergency_transport.cases(w) | signed_reports.cases(w) \
+        | mutual_recognition.cases(w) | tiered_care.cases(w)
 
 
 def test_the_table_covers_every_write_endpoint(world, settings):
@@ -162,9 +177,20 @@ ALLOWED = [
 def test_every_write_by_an_allowed_account_succeeds_and_is_audited(client, committed, engine):
     # Its own world: this test deletes what it writes to.
     world = shared_assets.add_assets(committed, add_identity(committed, build_world(committed)))
+    world = supervision.add_supervision(committed, world)
+    world = claims_and_risk.add_claims_and_risk(committed, world)
     world = regional_scheduling.add_scheduling(committed, world)
+    world = tiered_care.add_care(committed, world)
+    world = emergency_transport.add_transport(committed, world)
+    world = emergency_supplies.add_supplies(committed, world)
+    world = mutual_recognition.add_recognition(committed, signed_reports.add_pki(committed, world))
     table = cases(world)
-    allowed = ALLOWED + shared_assets.ALLOWED + regional_scheduling.ALLOWED
+    allowed = tiered_care.ALLOWED + ALLOWED
+    allowed += shared_assets.ALLOWED + regional_scheduling.ALLOWED + emergency_transport.ALLOWED
+    allowed = signed_reports.ALLOWED + mutual_recognition.ALLOWED + allowed  # before A's deletions
+    allowed = emergency_supplies.ALLOWED + allowed
+    allowed += supervision.ALLOWED
+    allowed += claims_and_risk.ALLOWED
     assert {(m, p) for _, m, p in allowed} == set(table) - {("POST", "/api/v1/auth/token")}
     for account, method, path in allowed:
         url, body = table[(method, path)]

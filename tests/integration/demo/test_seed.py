@@ -67,7 +67,7 @@ def settings_for(monkeypatch, tmp_path):
 def test_seeding_the_small_region_fills_every_table(seeded):
     engine, counts = seeded
     region = generate("small", 1)
-    assert counts.items() >= region.counts().items()
+    assert all(counts[table] >= rows for table, rows in region.counts().items())  # extensions may add some
     with session_factory(engine, writing=False)() as session:
         # Every seeded record is linked to a person, as online linkage would have done.
         linked = session.scalar(sa.select(sa.func.count()).select_from(PersonLink))
