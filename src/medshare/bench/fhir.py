@@ -30,9 +30,10 @@ import sqlalchemy as sa
 
 from medshare.bench import BenchOptions, benchmark
 from medshare.bench.server import ThreadedServer
+from medshare.fhir import SYNTHEA_SAMPLES
 from medshare.recognition.load import check_request
 
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "fhir-samples" / "synthea-r4"
+SAMPLES = SYNTHEA_SAMPLES
 READ_CLIENTS = 32
 INGEST_CLIENTS = 4
 FULL = {"bundles": 40, "reads_per_client": 60}

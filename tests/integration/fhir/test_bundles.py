@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,11 +12,12 @@ from fhirpy import SyncFHIRClient
 
 from medshare.accounts import service as accounts
 from medshare.db import transaction
+from medshare.fhir import SYNTHEA_SAMPLES
 from medshare.fhir.load import load_files
 from medshare.records.models import DiagnosticReport, Encounter, Observation
 from tests.integration.fhir.conftest import bearer, observation
 
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "fhir-samples" / "synthea-r4"
+SAMPLES = SYNTHEA_SAMPLES
 
 
 def counts(committed) -> tuple[int, int, int]:
