@@ -22,7 +22,7 @@ class BenchOptions:
 REGISTRY: dict[str, tuple[BenchFunction, str]] = {}
 MODULES = ("medshare.bench.directory", "medshare.bench.linkage", "medshare.bench.scheduling",
            "medshare.bench.booking", "medshare.bench.fhir", "medshare.bench.dispatch", "medshare.bench.allocation",
-           "medshare.bench.audit", "medshare.bench.risk")
+           "medshare.bench.audit", "medshare.bench.risk", "medshare.bench.api")
 
 
 def benchmark(name: str, summary: str) -> Callable[[BenchFunction], BenchFunction]:
