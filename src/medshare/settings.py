@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     max_sites_per_practitioner: int = Field(
         default=3, description="region policy: sites a practitioner may hold at once, the primary included"
     )
+    supply_policy: dict = Field(
+        default_factory=dict, description="region policy of supply allocation over its defaults, as JSON: classes "
+        "([{code, lateness_cost}], most urgent first), max_source_km, km_per_day, horizon_days, substitute_cost, "
+        "source_kinds, region_digits"
+    )
     default_locale: str = "en"
     timezone: str = Field(default="Asia/Shanghai", description="the region's local time, for opening hours")
 

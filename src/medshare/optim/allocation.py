@@ -21,7 +21,8 @@ class's expense.
 Exact reductions that keep the same optimum: one LP per group of items linked by substitution
 (groups share no row); stock on hand carries no day index (shipping it later never helps, so each
 pool-to-request arc is one column with its earliest arrival); only production capacity is indexed
-by day; and only sources within the policy's distance of a destination become arcs at all.
+by day; and only sources within the policy's distance (and region, when it sets one) of a destination become
+arcs at all.
 
 First come, first served and proportional rationing run over the very same arcs, so the three
 are compared on equal terms.
@@ -110,6 +111,9 @@ class Instance:
     sub_with: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     sub_ratio: np.ndarray = field(default_factory=lambda: np.zeros(0))
     req_subs_ok: np.ndarray | None = None  # per request: substitutes acceptable (default: yes)
+    # Regions (policy): a source serves a destination only in the same region; -1 (or no arrays) is every region.
+    site_region: np.ndarray | None = None
+    src_region: np.ndarray | None = None
     max_km: float = 60.0
     km_per_day: float = 300.0
     lateness_cost: tuple[float, ...] = (50.0, 20.0, 10.0, 5.0)  # per unit and day late, by class
@@ -195,7 +199,8 @@ def lead_days(dist_km: np.ndarray, km_per_day: float) -> np.ndarray:
 
 
 def _neighbours(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted keys site * n_src + src of every (destination, source) pair within policy distance, and distances."""
+    """Sorted keys site * n_src + src of every (destination, source) pair the policy lets serve each other
+    (within its distance, and in the same region when regions are given), and their distances."""
     n_src = len(inst.src_xy)
     if n_src == 0 or len(inst.site_xy) == 0:
         return np.zeros(0, np.int64), np.zeros(0)
@@ -203,6 +208,10 @@ def _neighbours(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.fromiter((len(x) for x in lists), np.int64, len(lists))
     site = np.repeat(np.arange(len(lists)), lengths)
     src = np.fromiter((j for x in lists for j in x), np.int64, int(lengths.sum()))
+    if inst.site_region is not None and inst.src_region is not None:
+        a, b = inst.site_region[site], inst.src_region[src]
+        same = (a == b) | (a < 0) | (b < 0)
+        site, src = site[same], src[same]
     dist = np.hypot(*(inst.site_xy[site] - inst.src_xy[src]).T)
     key = site * n_src + src
     order = np.argsort(key)

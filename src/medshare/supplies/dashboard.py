@@ -21,7 +21,7 @@ from medshare.supplies.models import (
     SupplyRequest,
 )
 from medshare.supplies.rules import LocationKind, RunStatus, ShipmentStatus, SupplyRequestStatus
-from medshare.supplies.service import _owned_institutions
+from medshare.supplies.service import _owned_institutions, policy
 
 
 def summary(session: Session, actor: Principal) -> dict:
@@ -81,7 +81,7 @@ def summary(session: Session, actor: Principal) -> dict:
         for o in outcomes:
             if owned is None or session.get(SupplyRequest, o.request_id).institution_id in owned:
                 acc[o.priority].append(o.covered / o.needed if o.needed else 1.0)
-        for code in rules.DEFAULT_POLICY.codes:
+        for code in policy().codes:
             if acc.get(code):
                 fill[code] = {"requests": len(acc[code]), "min": round(min(acc[code]), 4),
                               "mean": round(sum(acc[code]) / len(acc[code]), 4)}

@@ -7,7 +7,8 @@ import datetime as dt
 import enum
 import io
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from medshare.errors import FieldProblem, InvalidInput
 
@@ -90,6 +91,9 @@ class SupplyPolicy:
     horizon_days: int = 7
     substitute_cost: float = 1.0  # per unit shipped as a substitute: the item asked for first when equal
     source_kinds: tuple[LocationKind, ...] = (LocationKind.WAREHOUSE, LocationKind.SUPPLIER)
+    # Sources must lie in the destination's region: the same first digits of the division code (2: province,
+    # 4: city, 6: district); 0 lets distance alone decide. A location without a division code is in every region.
+    region_digits: int = 0
 
     @property
     def codes(self) -> list[str]:
@@ -104,6 +108,70 @@ class SupplyPolicy:
 
 
 DEFAULT_POLICY = SupplyPolicy()
+POLICY_KEYS = ("classes", "max_source_km", "km_per_day", "horizon_days", "substitute_cost", "source_kinds",
+               "region_digits")
+_CLASS_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def policy_from(values: dict | None) -> SupplyPolicy:
+    """The region's policy: values (from settings, e.g. MEDSHARE_SUPPLY_POLICY as JSON) over the defaults.
+
+    classes is a list of {"code", "lateness_cost"}, most urgent first; anything not given keeps its
+    default. A bad value is refused naming the field and the rule.
+    """
+    values = dict(values or {})
+    unknown = sorted(set(values) - set(POLICY_KEYS))
+    if unknown:
+        raise InvalidInput.on(f"supply_policy.{unknown[0]}", "known-key", f"not one of {', '.join(POLICY_KEYS)}")
+    out: dict = {}
+    if "classes" in values:
+        raw = values["classes"]
+        if not isinstance(raw, list) or not raw:
+            raise InvalidInput.on("supply_policy.classes", "non-empty-list", "give at least one priority class")
+        classes = []
+        for n, entry in enumerate(raw):
+            entry = entry if isinstance(entry, dict) else {"code": entry}
+            code = str(entry.get("code", ""))
+            if not _CLASS_CODE.match(code):
+                raise InvalidInput.on(f"supply_policy.classes.{n}.code", "class-code",
+                                      "a lower-case code of letters, digits and _ (at most 40)")
+            cost = _number(entry.get("lateness_cost", 10.0), f"supply_policy.classes.{n}.lateness_cost", 0.0)
+            classes.append(PriorityClass(code, cost))
+        if len({c.code for c in classes}) != len(classes):
+            raise InvalidInput.on("supply_policy.classes", "unique-codes", "each class code appears once")
+        out["classes"] = tuple(classes)
+    for key, low in (("max_source_km", 1e-9), ("km_per_day", 1e-9), ("substitute_cost", 0.0)):
+        if key in values:
+            out[key] = _number(values[key], f"supply_policy.{key}", low)
+    if "horizon_days" in values:
+        out["horizon_days"] = int(_number(values["horizon_days"], "supply_policy.horizon_days", 1, 60))
+    if "region_digits" in values:
+        if values["region_digits"] not in (0, 2, 4, 6):
+            raise InvalidInput.on("supply_policy.region_digits", "one-of", "0, 2, 4 or 6")
+        out["region_digits"] = int(values["region_digits"])
+    if "source_kinds" in values:
+        try:
+            out["source_kinds"] = tuple(LocationKind(k) for k in values["source_kinds"])
+        except (TypeError, ValueError) as error:
+            raise InvalidInput.on("supply_policy.source_kinds", "location-kinds",
+                                  f"each one of {', '.join(k.value for k in LocationKind)}") from error
+    return replace(DEFAULT_POLICY, **out)
+
+
+def _number(value, field: str, low: float, high: float | None = None) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidInput.on(field, "number", f"{value!r} is not a number") from error
+    if not math.isfinite(number) or number < low or (high is not None and number > high):
+        raise InvalidInput.on(field, "range", f"{number} is outside [{low}, {high if high is not None else '∞'}]")
+    return number
+
+
+def region_of(division_code: str, digits: int) -> str:
+    """The region a division code lies in under the policy ("" when unrestricted or unknown: every region)."""
+    code = (division_code or "").strip()
+    return code[:digits] if digits and len(code) >= digits else ""
 
 
 def days_of_supply(on_hand: float, daily_use: float) -> float | None:

@@ -24,7 +24,8 @@ from medshare.errors import Conflict, FieldProblem, Forbidden, InvalidInput, Not
 from medshare.optim import allocation as opt
 from medshare.permissions import Permission, Principal, Scope, authorize, scope_of
 from medshare.registry.models import Institution
-from medshare.supervision.standing import ensure_in_good_standing
+from medshare.settings import get_settings
+from medshare.supervision.standing import ensure_in_good_standing, institution_subject, standings
 from medshare.supplies import rules
 from medshare.supplies.models import (
     AllocationLine,
@@ -67,8 +68,19 @@ from medshare.supplies.schemas import (
 
 
 def policy() -> SupplyPolicy:
-    """The region's allocation policy (the defaults until the region sets its own)."""
-    return DEFAULT_POLICY
+    """The region's allocation policy: its settings (supply_policy) over the defaults."""
+    values = get_settings().supply_policy
+    return rules.policy_from(values) if values else DEFAULT_POLICY
+
+
+NOT_IN_GOOD_STANDING = "not_in_good_standing"  # a request's explanation when its institution is blacklisted
+
+
+def blacklisted_institutions(session: Session, institution_ids) -> set[int]:
+    """Those of the institutions that the one standing check finds blacklisted (they receive no allocation)."""
+    ids = sorted(set(institution_ids))
+    found = standings(session, [institution_subject(i) for i in ids])
+    return {i for i in ids if found[institution_subject(i)].blacklisted}
 
 
 def today() -> dt.date:
@@ -427,6 +439,10 @@ def _instance(session: Session, day0: dt.date, horizon: int,
         query = query.where(SupplyRequest.item_id.in_(item_ids))
     requests = list(session.scalars(query.order_by(SupplyRequest.requested_at, SupplyRequest.id)))
     requests = [r for r in requests if r.outstanding > 0]
+    # A blacklisted institution receives no allocation: its requests are explained, not served.
+    barred = blacklisted_institutions(session, {r.institution_id for r in requests})
+    withheld = [r for r in requests if r.institution_id in barred]
+    requests = [r for r in requests if r.institution_id not in barred]
     items = {i.id: n for n, i in enumerate(session.scalars(sa.select(SupplyItem).order_by(SupplyItem.id)))}
     sources = list(session.scalars(sa.select(StockLocation).where(StockLocation.kind.in_(pol.source_kinds))
                                    .order_by(StockLocation.id)))
@@ -459,6 +475,10 @@ def _instance(session: Session, day0: dt.date, horizon: int,
     subs = list(session.scalars(sa.select(ItemSubstitute)))
     pool_keys = sorted(pools)
     arr = np.asarray
+    regions: dict[str, int] = {"": -1}
+
+    def region(location) -> int:
+        return regions.setdefault(rules.region_of(location.division_code, pol.region_digits), len(regions) - 1)
     inst = opt.Instance(
         n_items=max(len(items), 1), n_classes=len(pol.classes), horizon=horizon,
         req_item=arr([items[r.item_id] for r in requests], np.int64),
@@ -479,10 +499,13 @@ def _instance(session: Session, day0: dt.date, horizon: int,
         sub_with=arr([items[s.substitute_id] for s in subs], np.int64),
         sub_ratio=arr([s.ratio for s in subs], float),
         req_subs_ok=arr([r.allow_substitutes for r in requests], bool),
+        site_region=arr([region(stores[i]) for i in institutions], np.int64) if pol.region_digits else None,
+        src_region=arr([region(s) for s in sources], np.int64) if pol.region_digits else None,
         max_km=pol.max_source_km, km_per_day=pol.km_per_day,
         lateness_cost=tuple(c.lateness_cost for c in pol.classes), substitute_cost=pol.substitute_cost)
     item_ids = {n: i for i, n in items.items()}
-    context = {"requests": requests, "sources": sources, "item_ids": item_ids, "institutions": inst_rows}
+    context = {"requests": requests, "sources": sources, "item_ids": item_ids, "institutions": inst_rows,
+               "withheld": withheld}
     return inst, context
 
 
@@ -527,6 +550,8 @@ def propose(session: Session, actor: Principal, data: RunIn | None = None, *,
     outcomes = [{"run_id": run.id, "request_id": r.id, "needed": float(inst.req_qty[n]),
                  "covered": round(float(optimal.covered[n]), 3), "reach": round(float(optimal.reach[n]), 3),
                  "bound": str(optimal.bound[n]), "priority": r.priority} for n, r in enumerate(requests)]
+    outcomes += [{"run_id": run.id, "request_id": r.id, "needed": float(r.outstanding), "covered": 0.0, "reach": 0.0,
+                  "bound": NOT_IN_GOOD_STANDING, "priority": r.priority} for r in ctx["withheld"]]
     if outcomes:
         session.execute(sa.insert(AllocationOutcome), outcomes)
     run.figures = {
@@ -534,7 +559,8 @@ def propose(session: Session, actor: Principal, data: RunIn | None = None, *,
         "arcs": len(arcs), "lines": len(lines),
         "units_needed": float(inst.req_qty.sum()),
         "methods": {m.method: _method_figures(inst, m) for m in (optimal, fcfs, prop)},
-        "bounds": {b: int((optimal.bound == b).sum()) for b in opt.BOUNDS if (optimal.bound == b).any()},
+        "bounds": {b: int((optimal.bound == b).sum()) for b in opt.BOUNDS if (optimal.bound == b).any()}
+        | ({NOT_IN_GOOD_STANDING: len(ctx["withheld"])} if ctx["withheld"] else {}),
         "seconds": {"read": round(read, 3), "build": round(optimal.timings.get("build_seconds", 0), 3),
                     "solve": round(optimal.timings.get("solve_seconds", 0), 3),
                     "write": round(time.perf_counter() - t0, 3)},
@@ -570,12 +596,18 @@ def commit(session: Session, actor: Principal, run: AllocationRun) -> Allocation
     run = session.get(AllocationRun, run.id, with_for_update=True, populate_existing=True)
     if run.status is not RunStatus.PROPOSED:
         raise Conflict.on("status", "proposed", f"the run is {run.status.value}; only a proposed run is committed")
-    cut = skipped = created = 0
+    cut = skipped = created = withheld = 0
     stores: dict[int, StockLocation] = {}
+    barred = blacklisted_institutions(session, session.scalars(
+        sa.select(SupplyRequest.institution_id).join(AllocationLine, AllocationLine.request_id == SupplyRequest.id)
+        .where(AllocationLine.run_id == run.id)))
     for line in run.lines:
         request = session.get(SupplyRequest, line.request_id, with_for_update=True)
         if request.status is not SupplyRequestStatus.OPEN:
             skipped += 1
+            continue
+        if request.institution_id in barred:  # blacklisted since the proposal: nothing is shipped to it
+            withheld += 1
             continue
         quantity = min(line.quantity, int(np.floor(request.outstanding * line.ratio + 1e-9)))
         taken: list[tuple[str, dt.date | None, int]] = []
@@ -606,7 +638,8 @@ def commit(session: Session, actor: Principal, run: AllocationRun) -> Allocation
     run.status = RunStatus.COMMITTED
     run.committed_at = utcnow()
     run.committed_by_user_id = actor.user_id
-    run.figures = {**run.figures, "commit": {"shipments": created, "units_cut": cut, "lines_skipped": skipped}}
+    run.figures = {**run.figures, "commit": {"shipments": created, "units_cut": cut, "lines_skipped": skipped,
+                                             "lines_withheld_not_in_good_standing": withheld}}
     session.execute(sa.update(AllocationRun).where(AllocationRun.status == RunStatus.PROPOSED,
                                                    AllocationRun.id != run.id)
                     .values(status=RunStatus.SUPERSEDED))

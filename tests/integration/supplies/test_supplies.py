@@ -244,3 +244,72 @@ def test_the_ledger_balances_after_every_step_of_a_busy_week(session):
                                                          Shipment.destination_location_id ==
                                                          supplies.store_of(session, w.hospital).id)).all()
     assert len(received) >= 3 and any(s.difference for s in received)
+
+
+def _blacklist(session, regulator, institution_id: int):
+    from medshare.supervision import cases
+    from medshare.supervision.models import ActionKind, SanctionKind
+
+    case = cases.open_case(session, regulator, institution_id=institution_id, title="diverted protective stock")
+    cases.act(session, regulator, case, kind=ActionKind.SANCTION, sanction_kind=SanctionKind.BLACKLIST,
+              text="blacklisted")
+
+
+def test_a_blacklisted_institution_receives_no_allocation_until_its_remediation_is_approved(session):
+    from medshare.supervision import cases
+
+    w = make_world(session, warehouse_stock=(("A", 100, 300),))
+    other = f.make_institution(session, as_role(w.regulator, Role.PLATFORM_ADMIN, None), type="tertiary_hospital",
+                               grade_level=3).id
+    other_admin = as_role(w.regulator, Role.INSTITUTION_ADMIN, other)
+    barred = request(session, w, 80)  # asked while in good standing
+    served = request(session, w, 80, "general_ward", institution=other, actor=other_admin)
+    _blacklist(session, w.regulator, w.hospital)
+
+    run = supplies.propose(session, w.regulator, RunIn(item_codes=[w.n95]))
+    outcomes = {o.request_id: o for o in run.outcomes}
+    assert (outcomes[barred.id].covered, outcomes[barred.id].bound) == (0, supplies.NOT_IN_GOOD_STANDING)
+    assert outcomes[served.id].covered == 80  # the critical-care request no longer takes it first
+    assert {line.request_id for line in run.lines} == {served.id}
+    assert run.figures["bounds"][supplies.NOT_IN_GOOD_STANDING] == 1
+    with pytest.raises(Forbidden, match="receive supply allocations"):
+        request(session, w, 10)
+
+    remediation = cases.request_remediation(session, w.hospital_admin, institution_id=w.hospital,
+                                            plan="stock returned, storekeeper replaced")
+    cases.decide_remediation(session, w.regulator, remediation, approve=True)
+    supplies.commit(session, w.regulator, run)  # the other hospital's 80 leave the warehouse's 100
+    again = supplies.propose(session, w.regulator, RunIn(item_codes=[w.n95]))
+    assert [(o.request_id, o.covered, o.bound) for o in again.outcomes] == [(barred.id, 20, "no_stock_in_reach")]
+    assert request(session, w, 10).id
+
+
+def test_a_run_committed_after_its_institution_was_blacklisted_ships_nothing_to_it(session):
+    w = make_world(session, warehouse_stock=(("A", 100, 300),))
+    wanted = request(session, w, 60)
+    run = supplies.propose(session, w.regulator, RunIn(item_codes=[w.n95]))
+    assert run.outcomes[0].covered == 60
+    _blacklist(session, w.regulator, w.hospital)
+    supplies.commit(session, w.regulator, run)
+    assert session.scalars(sa.select(Shipment).where(Shipment.request_id == wanted.id)).all() == []
+    assert run.figures["commit"]["lines_withheld_not_in_good_standing"] == 1
+    assert wanted.status is SupplyRequestStatus.OPEN and wanted.allocated == 0
+    assert _lots(session, w.warehouse) == {"A": (100, 0)}
+    assert supplies.ledger_problems(session) == []
+
+
+def test_sources_outside_the_destinations_region_are_not_considered_when_the_policy_says_so(session, monkeypatch):
+    from medshare.supplies import rules
+
+    w = make_world(session, warehouse_stock=(("A", 100, 300),))
+    hospital = supplies.store_of(session, w.hospital)
+    warehouse = supplies.get_location(session, w.warehouse)
+    hospital.division_code, warehouse.division_code = "350403", "350402"  # two districts of one city, 5 km apart
+    session.flush()
+    request(session, w, 50)
+    assert supplies.propose(session, w.regulator, RunIn(item_codes=[w.n95])).outcomes[0].covered == 50
+    monkeypatch.setattr(supplies, "policy", lambda: rules.policy_from({"region_digits": 6}))
+    district = supplies.propose(session, w.regulator, RunIn(item_codes=[w.n95])).outcomes[0]
+    assert (district.covered, district.bound) == (0, "no_stock_in_reach")
+    monkeypatch.setattr(supplies, "policy", lambda: rules.policy_from({"region_digits": 4}))
+    assert supplies.propose(session, w.regulator, RunIn(item_codes=[w.n95])).outcomes[0].covered == 50

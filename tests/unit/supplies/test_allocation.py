@@ -149,3 +149,35 @@ def _subset(inst: opt.Instance, keep: np.ndarray) -> opt.Instance:
     for f in ("req_item", "req_qty", "req_class", "req_need_by", "req_site", "req_order"):
         fields[f] = fields[f][keep]
     return opt.Instance(**fields)
+
+
+def test_a_source_in_another_region_is_not_an_arc_however_near():
+    # Two hospitals 2 km from one warehouse; the second lies in another region and gets nothing from it.
+    inst = instance(requests=[(0, 10, 0, 0, 0.0), (0, 10, 0, 0, 4.0)], pools=[(2.0, 0, 100, 0)])
+    inst.site_region, inst.src_region = np.array([1, 2]), np.array([1])
+    result = opt.optimise(inst)
+    assert result.covered.tolist() == [10, 0] and result.bound[1] == opt.NO_STOCK
+    inst.site_region = np.array([1, -1])  # a destination without a region is in every region
+    assert opt.optimise(inst).covered.tolist() == [10, 10]
+
+
+def test_the_supply_policy_is_data_over_its_defaults_and_bad_values_are_named():
+    from medshare.errors import InvalidInput
+    from medshare.supplies import rules
+
+    policy = rules.policy_from({"classes": [{"code": "icu", "lateness_cost": 80}, {"code": "ward"}],
+                                "max_source_km": 120, "region_digits": 4})
+    assert policy.codes == ["icu", "ward"] and policy.max_source_km == 120 and policy.region_digits == 4
+    assert policy.horizon_days == rules.DEFAULT_POLICY.horizon_days
+    assert rules.policy_from({}) == rules.DEFAULT_POLICY
+    for values, field in (({"classes": []}, "supply_policy.classes"),
+                          ({"classes": [{"code": "ICU!"}]}, "supply_policy.classes.0.code"),
+                          ({"classes": ["a", "a"]}, "supply_policy.classes"),
+                          ({"max_source_km": -1}, "supply_policy.max_source_km"),
+                          ({"region_digits": 3}, "supply_policy.region_digits"),
+                          ({"source_kinds": ["moon"]}, "supply_policy.source_kinds"),
+                          ({"colour": "red"}, "supply_policy.colour")):
+        with pytest.raises(InvalidInput) as refused:
+            rules.policy_from(values)
+        assert refused.value.problems[0].field == field
+    assert rules.region_of("350403", 4) == "3504" and rules.region_of("", 4) == "" and rules.region_of("35", 0) == ""

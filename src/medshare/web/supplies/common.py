@@ -21,7 +21,8 @@ WORDS = {
     "bound": {"filled": N_("Filled"), "late": N_("Filled, partly late"),
               "no_stock_in_reach": N_("No stock within reach"), "time": N_("Not in time"),
               "priority": N_("Taken by a higher priority"), "capacity": N_("Production capacity"),
-              "shared": N_("Shared equally within its class")},
+              "shared": N_("Shared equally within its class"),
+              "not_in_good_standing": N_("Not in good standing (blacklisted)")},
 }
 
 
