@@ -16,15 +16,25 @@ not that the server failed.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dt
+import multiprocessing
 import os
+import queue
+import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 
 from medshare.bench import BenchOptions, benchmark
 from medshare.bench.booking import REQUESTER_TYPES, SEARCHES, _percentiles
@@ -114,7 +124,6 @@ MIX = {"directory_search": 0.20, "patient_read": 0.15, "report_search_include": 
        "book": 0.15, "recognition_check": 0.15}
 EXPECTED = {"directory_search": {200}, "patient_read": {200}, "report_search_include": {200}, "slot_search": {200},
             "book": {200, 201, 409}, "recognition_check": {201}, "healthz": {200}}
-OPERATIONS = (*MIX, "healthz")
 TIMEOUT, CONNECTION, OTHER = -1, -2, -3  # statuses of requests that got no answer
 
 FULL = {"levels": (32, 128, 512), "seconds": 20.0, "health_seconds": 10.0, "processes": 4, "timeout": 30.0,
@@ -145,9 +154,6 @@ def _request(op: str, plan: dict, rng, slots: list[dict]) -> tuple[str, str, dic
 
 async def _client(client: httpx.AsyncClient, plan: dict, kind: str, stop_at: float, samples: list) -> None:
     """One client: requests one after another until stop_at; (operation, seconds, status, finished at) of each."""
-    import random
-    import uuid
-
     rng = random.Random(plan["seed"])
     auth = {"Authorization": f"Bearer {plan['token']}"}
     ops, weights = list(MIX), list(MIX.values())
@@ -181,8 +187,6 @@ async def _client(client: httpx.AsyncClient, plan: dict, kind: str, stop_at: flo
 async def _phase(job: dict, ready, go) -> list[tuple[str, float, int, float]]:
     """This process's share of the clients: connect each (one /healthz, not counted), say ready, wait for the
     start time, run until the stop time."""
-    import asyncio
-
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     clients = [httpx.AsyncClient(base_url=job["base_url"], timeout=job["timeout"], limits=limits)
                for _ in job["plans"]]
@@ -201,8 +205,6 @@ async def _phase(job: dict, ready, go) -> list[tuple[str, float, int, float]]:
 
 def _worker(index: int, inbox, outbox) -> None:
     """A client process: runs the phases it is sent until it gets None."""
-    import asyncio
-
     while (job := inbox.get()) is not None:
         samples = asyncio.run(_phase(job, lambda: outbox.put(("ready", index, None)), inbox.get))
         outbox.put(("done", index, samples))
@@ -212,8 +214,6 @@ class ClientProcesses:
     """Client processes kept for the whole run; each phase spreads the clients over them and starts them at once."""
 
     def __init__(self, count: int) -> None:
-        import multiprocessing
-
         context = multiprocessing.get_context("spawn")
         self.inboxes = [context.Queue() for _ in range(count)]
         self.outbox = context.Queue()
@@ -240,8 +240,6 @@ class ClientProcesses:
         return {"samples": samples, "seconds": seconds, "stop_at": start_at + seconds}
 
     def _collect(self, what: str, count: int, timeout: float) -> list:
-        import queue
-
         out = []
         deadline = time.monotonic() + timeout
         while len(out) < count:
@@ -268,8 +266,6 @@ class ClientProcesses:
 
 def _figures(samples: list[tuple[str, float, int, float]], run: dict | None = None) -> dict:
     """Count, latencies, statuses and errors of samples; with the run they came from, requests per second."""
-    from collections import Counter
-
     statuses = Counter(s[2] for s in samples)
     names = {TIMEOUT: "timeout", CONNECTION: "connection_error", OTHER: "other_error"}
     errors = {"5xx": sum(n for s, n in statuses.items() if s >= 500), "timeout": statuses[TIMEOUT],
@@ -309,11 +305,6 @@ def _level(clients: ClientProcesses, base_url: str, plans: list[dict], sizes: di
 def _prepare(url: str, scale: str, seed: int, institutions_wanted: int, clients_wanted: int) -> dict:
     """Seed the demo region, and give each client a token of an institution's account, that institution's
     place (for slot searches) and patients with results there (for FHIR reads and recognition checks)."""
-    import datetime as dt
-    import uuid
-
-    import sqlalchemy as sa
-
     from medshare.accounts import service as accounts
     from medshare.accounts.models import Role, TokenKind
     from medshare.accounts.schemas import UserIn
@@ -364,8 +355,6 @@ def _prepare(url: str, scale: str, seed: int, institutions_wanted: int, clients_
 
 
 def _run(url: str, folder: Path, options: BenchOptions, scale: str, workers: int) -> dict:
-    from concurrent.futures import ThreadPoolExecutor
-
     sizes = QUICK if options.quick else FULL
     server = ServerProcess(url, folder, workers=workers)
     server.args += ["--timeout-keep-alive", "60"]  # clients connect before the start and may wait a while
@@ -392,10 +381,6 @@ def _run(url: str, folder: Path, options: BenchOptions, scale: str, workers: int
 @contextlib.contextmanager
 def scratch_postgres(server: str, prefix: str):
     """A PostgreSQL database created on server for the block and dropped after it; yields its URL."""
-    import uuid
-
-    import sqlalchemy as sa
-
     from medshare.db import get_engine
 
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
@@ -415,8 +400,6 @@ def scratch_postgres(server: str, prefix: str):
 
 def _postgres_workers(server: str) -> int:
     """Several workers, as many as the machine has cores (2 to 4), but no more than max_connections allows."""
-    import sqlalchemy as sa
-
     engine = sa.create_engine(server)
     try:
         with engine.connect() as connection:
@@ -428,10 +411,6 @@ def _postgres_workers(server: str) -> int:
 
 def _postgres(options: BenchOptions, scale: str) -> dict:
     """The run on a scratch PostgreSQL database, created and dropped here; a note when none answers."""
-    import tempfile
-
-    import sqlalchemy as sa
-
     given = os.environ.get("MEDSHARE_BENCH_POSTGRES_URL", "")
     if options.quick and not given:
         return {"skipped": "--quick runs on SQLite only unless MEDSHARE_BENCH_POSTGRES_URL is set"}
@@ -449,8 +428,6 @@ def _postgres(options: BenchOptions, scale: str) -> dict:
                   "client processes at 32, 128 and 512 clients, beside /healthz, on SQLite and PostgreSQL")
 def run(options: BenchOptions) -> dict:
     """Per database and concurrency: requests/s, p50/p99 per operation, errors, and ratios to /healthz."""
-    import tempfile
-
     sizes = QUICK if options.quick else FULL
     scale = "small" if options.quick else options.scale
     with tempfile.TemporaryDirectory() as folder:
