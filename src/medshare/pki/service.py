@@ -128,6 +128,7 @@ def issue_certificate(session: Session, actor: Principal | None, practitioner_id
         authorize(actor, Permission.CERTIFICATE_ISSUE, institutions=[practitioner.primary_institution_id])
     if not practitioner.active:
         raise Conflict.on("practitioner_id", "active-practitioner", "the practitioner is deactivated")
+    ensure_in_good_standing(session, practitioner_id=practitioner_id, action="hold_certificate")
     days = validity_days or rules.DEFAULT_VALIDITY_DAYS
     if not 1 <= days <= 3650:
         raise InvalidInput.on("validity_days", "range", "a certificate is valid for 1 to 3650 days")

@@ -13,7 +13,7 @@ from medshare.permissions import Principal
 from medshare.registry.models import Licence, Practitioner
 from medshare.supervision import rules
 from medshare.supervision.models import CreditEvent, SupervisionPolicy
-from medshare.supervision.standing import institution_subject, policy, practitioner_subject, today
+from medshare.supervision.standing import institution_subject, policy, practitioner_subject, standings, today
 
 
 def add_event(session: Session, *, kind: str, source: str, occurred_on: dt.date, institution_id: int | None = None,
@@ -79,7 +79,53 @@ def refresh(session: Session, *, on: dt.date | None = None) -> dict[str, int]:
     _no_shows(session, on, values, add)
     _referrals(session, on, add)
     _quality_control(session, on, add)
+    _override_outliers(session, on, add)
+    revoked = revoke_blacklisted_certificates(session, on=on)
+    if revoked:
+        added["certificates_revoked"] = revoked
     return added
+
+
+def _override_outliers(session: Session, on: dt.date, add) -> None:
+    """Repeat-exam override rates far above peers, as the risk rules found them; an alert a regulator dismissed
+    (explained) takes its event back."""
+    try:
+        from medshare.risk.models import AlertStatus, RiskAlert
+    except ImportError:
+        return
+    rows = session.execute(sa.select(RiskAlert.id, RiskAlert.status, RiskAlert.practitioner_id,
+                                     RiskAlert.institution_id, RiskAlert.subject_type, RiskAlert.detected_at)
+                           .where(RiskAlert.rule == "repeat_override")).all()
+    dismissed = [f"risk_alert:{r.id}" for r in rows if r.status is AlertStatus.DISMISSED]
+    if dismissed:
+        session.execute(sa.delete(CreditEvent).where(CreditEvent.kind == "recognition.repeat_override_outlier",
+                                                     CreditEvent.source.in_(dismissed)))
+    for row in rows:
+        if row.status is AlertStatus.DISMISSED or row.detected_at.date() > on:
+            continue
+        subject = ({"practitioner_id": row.practitioner_id} if row.subject_type == "practitioner"
+                   and row.practitioner_id is not None else {"institution_id": row.institution_id})
+        if None in subject.values():
+            continue
+        add(kind="recognition.repeat_override_outlier", source=f"risk_alert:{row.id}",
+            occurred_on=row.detected_at.date(), **subject)
+
+
+def revoke_blacklisted_certificates(session: Session, *, on: dt.date | None = None) -> int:
+    """Revoke the signing certificates of every practitioner blacklisted today, whether by a sanction or by a
+    credit level the policy blacklists; how many were revoked."""
+    try:
+        from medshare.pki import service as pki
+        from medshare.pki.models import Certificate, CertificateStatus
+    except ImportError:
+        return 0
+    holders = session.scalars(sa.select(Certificate.practitioner_id).where(
+        Certificate.status == CertificateStatus.ACTIVE).distinct()).all()
+    if not holders:
+        return 0
+    found = standings(session, [practitioner_subject(p) for p in holders], on=on)
+    return sum(pki.revoke_certificates_of(session, p, "privilege_withdrawn") for p in holders
+               if found[practitioner_subject(p)].blacklisted)
 
 
 def _no_shows(session: Session, on: dt.date, values: dict, add) -> None:

@@ -26,6 +26,7 @@ DEFAULT_POLICY: dict = {
         "sanction.blacklist": -45.0,
         "complaint.substantiated": -8.0,
         "bookings.no_show_rate": -10.0,
+        "recognition.repeat_override_outlier": -10.0,  # repeat-exam overrides far above peers (a risk alert)
         "licence.expired": -20.0,
         "qc.passed": 3.0,
         "referral.completed": 0.5,

@@ -83,6 +83,7 @@ ACTIONS = {
     "receive_allocations": "receive supply allocations",
     "consult": "give teleconsultations",
     "sign": "sign reports",
+    "hold_certificate": "be issued a signing certificate",
 }
 
 

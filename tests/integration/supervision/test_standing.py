@@ -174,3 +174,51 @@ def test_refresh_derives_expired_licences_once(session, scene):
     count = session.scalar(sa.text("SELECT count(*) FROM supervision_credit_events WHERE subject = :s"),
                            {"s": f"i:{scene.other}"})
     assert count == 1
+
+
+def test_a_practitioner_blacklisted_by_credit_level_loses_their_certificate_and_gets_no_new_one(session, scene):
+    from medshare.pki import service as pki
+    from medshare.pki.models import CertificateStatus
+
+    certificate = pki.issue_certificate(session, None, scene.doctor_id, secret=f.SECRET_KEY)
+    # No blacklisting sanction: three fines and a lapsed licence bring the score below level C.
+    for n in range(3):
+        credit.add_event(session, kind="sanction.fine", source=f"test-fine:{n}", occurred_on=today(),
+                         practitioner_id=scene.doctor_id)
+    credit.add_event(session, kind="licence.expired", source="test-licence", occurred_on=today(),
+                     practitioner_id=scene.doctor_id)
+    state = standing_of(session, practitioner_id=scene.doctor_id)
+    assert state.blacklisted and state.level == "D" and not state.sanctions_in_force
+    assert credit.refresh(session).get("certificates_revoked") == 1
+    session.refresh(certificate)
+    assert certificate.status is CertificateStatus.REVOKED and certificate.revocation_reason.value == \
+        "privilege_withdrawn"
+    with pytest.raises(NotInGoodStanding, match="be issued a signing certificate"):
+        pki.issue_certificate(session, None, scene.doctor_id, secret=f.SECRET_KEY)
+    remediation = cases.request_remediation(session, scene.admin, practitioner_id=scene.doctor_id,
+                                            plan="licence renewed, fines paid, retrained")
+    cases.decide_remediation(session, scene.health, remediation, approve=True)
+    assert pki.issue_certificate(session, None, scene.doctor_id, secret=f.SECRET_KEY).status is \
+        CertificateStatus.ACTIVE
+
+
+def test_repeat_exam_overrides_far_above_peers_count_against_credit_until_the_alert_is_dismissed(session, scene):
+    from medshare.risk.models import AlertStatus, RiskAlert, RiskRun
+
+    run = RiskRun(window_start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), window_end=dt.datetime(2026, 4, 1,
+                                                                                                tzinfo=dt.UTC))
+    session.add(run)
+    session.flush()
+    alert = RiskAlert(rule="repeat_override", fingerprint=f.unique("repeat_override:practitioner:"),
+                      subject_type="practitioner", subject_id=scene.doctor_id, practitioner_id=scene.doctor_id,
+                      institution_id=scene.hospital, summary="45 of 120 repeated", first_run_id=run.id,
+                      last_run_id=run.id, detected_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+    session.add(alert)
+    session.flush()
+    assert credit.refresh(session).get("recognition.repeat_override_outlier") == 1
+    assert standing_of(session, practitioner_id=scene.doctor_id).score == pytest.approx(90.0, abs=0.05)  # a day's decay
+    assert credit.refresh(session).get("recognition.repeat_override_outlier", 0) == 0  # once
+    alert.status = AlertStatus.DISMISSED
+    session.flush()
+    credit.refresh(session)
+    assert standing_of(session, practitioner_id=scene.doctor_id).score == 100.0
