@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.orm import Session
 
 from medshare.audit.service import Origin, current_origin
@@ -20,6 +22,10 @@ from medshare.bench.server import ThreadedServer
 from medshare.db import make_engine, session_factory, upgrade
 from medshare.settings import Settings
 from tests import factories
+
+# Property tests check rules, not speed: on a busy 2-core machine a per-example deadline only adds flakes.
+hypothesis_settings.register_profile("medshare", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("medshare")
 
 POSTGRES_URL = os.environ.get("MEDSHARE_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

@@ -47,6 +47,24 @@ def settle(session: Session, booking: Booking, amount_fen: int, *, reason: str, 
                  details={"booking_id": booking.id, "reason": reason, "amount_fen": amount_fen})
 
 
+def post_service_fee(session: Session, *, service_ref: str, payer_institution_id: int, payee_institution_id: int,
+                     amount_fen: int, reason: str, now: dt.datetime) -> bool:
+    """Post what one institution owes another for a shared service other than a booking (a teleconsultation);
+    False when there is nothing to post. Posted once per service and reason (a constraint, not a check)."""
+    payer = account_for(session, institution_id=payer_institution_id)
+    payee = account_for(session, institution_id=payee_institution_id)
+    lines = rules.settlement_lines(amount_fen, payer, payee)
+    if not lines:
+        return False
+    entry = JournalEntry(service_ref=service_ref, posted_at=now, reason=reason,
+                         lines=[JournalLine(account_id=a, amount_fen=amount) for a, amount in lines])
+    session.add(entry)
+    session.flush()
+    record_event(session, None, "ledger.post", "journal_entry", entry.id, institution_id=payee_institution_id,
+                 details={"service_ref": service_ref, "reason": reason, "amount_fen": amount_fen})
+    return True
+
+
 def imbalance(session: Session) -> int:
     """The sum of every line of the ledger: zero when it balances."""
     return session.scalar(sa.select(sa.func.coalesce(sa.func.sum(JournalLine.amount_fen), 0))) or 0
@@ -73,13 +91,13 @@ def statement(session: Session, party: str, month: str) -> dict:
         JournalLine.account_id == account, JournalEntry.posted_at < start)
     opening = session.scalar(balance_before) or 0
     rows = session.execute(
-        sa.select(JournalEntry.id, JournalEntry.booking_id, JournalEntry.posted_at, JournalEntry.reason,
-                  JournalLine.amount_fen)
+        sa.select(JournalEntry.id, JournalEntry.booking_id, JournalEntry.service_ref, JournalEntry.posted_at,
+                  JournalEntry.reason, JournalLine.amount_fen)
         .join(JournalLine).where(JournalLine.account_id == account, JournalEntry.posted_at >= start,
                                  JournalEntry.posted_at < end)
         .order_by(JournalEntry.posted_at, JournalEntry.id)).all()
-    lines = [{"entry_id": r[0], "booking_id": r[1], "posted_at": r[2], "reason": r[3], "amount_fen": r[4]}
-             for r in rows]
+    lines = [{"entry_id": r[0], "booking_id": r[1], "service_ref": r[2], "posted_at": r[3], "reason": r[4],
+              "amount_fen": r[5]} for r in rows]
     return {"party": party, "month": month, "opening_fen": opening, "lines": lines,
             "closing_fen": opening + sum(line["amount_fen"] for line in lines)}
 
@@ -104,10 +122,11 @@ def statement_csv(statement_: dict) -> str:
     """The statement as CSV, amounts in fen and yuan."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["entry_id", "booking_id", "posted_at", "reason", "amount_fen", "amount_yuan"])
+    writer.writerow(["entry_id", "booking_id", "service_ref", "posted_at", "reason", "amount_fen", "amount_yuan"])
     for line in statement_["lines"]:
-        writer.writerow([line["entry_id"], line["booking_id"], line["posted_at"].isoformat(), line["reason"],
-                         line["amount_fen"], f"{line['amount_fen'] / 100:.2f}"])
+        writer.writerow([line["entry_id"], line["booking_id"] or "", line["service_ref"] or "",
+                         line["posted_at"].isoformat(), line["reason"], line["amount_fen"],
+                         f"{line['amount_fen'] / 100:.2f}"])
     closing = statement_["closing_fen"]
-    writer.writerow(["", "", "", "closing balance", closing, f"{closing / 100:.2f}"])
+    writer.writerow(["", "", "", "", "closing balance", closing, f"{closing / 100:.2f}"])
     return out.getvalue()

@@ -252,19 +252,22 @@ class LedgerAccount(Base):
 
 
 class JournalEntry(Base):
-    """One settlement event; its lines sum to zero."""
+    """One settlement event of a booking, or of another shared service (service_ref, e.g. "teleconsult:12");
+    its lines sum to zero."""
 
     __tablename__ = "journal_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id"), index=True)
+    service_ref: Mapped[str | None] = mapped_column(sa.String(60))
     posted_at: Mapped[dt.datetime] = mapped_column(index=True)
     reason: Mapped[str] = mapped_column(sa.String(40))
 
     lines: Mapped[list[JournalLine]] = relationship(cascade="all, delete-orphan")
 
-    # One settlement per booking and reason: a retried completion never posts twice.
-    __table_args__ = (sa.UniqueConstraint("booking_id", "reason"),)
+    # One settlement per booking (or service) and reason: a retried completion never posts twice.
+    __table_args__ = (sa.UniqueConstraint("booking_id", "reason"), sa.UniqueConstraint("service_ref", "reason"),
+                      sa.CheckConstraint("(booking_id IS NULL) <> (service_ref IS NULL)", name="one_subject"))
 
 
 class JournalLine(Base):

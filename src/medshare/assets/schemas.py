@@ -236,7 +236,8 @@ class WaitlistOut(Out):
 
 class StatementLine(Out):
     entry_id: int
-    booking_id: int
+    booking_id: int | None
+    service_ref: str | None  # a shared service other than a booking, e.g. "teleconsult:12"
     posted_at: dt.datetime
     reason: str
     amount_fen: int

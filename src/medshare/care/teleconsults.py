@@ -10,6 +10,7 @@ import json
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from medshare.assets import ledger
 from medshare.audit.service import record_event
 from medshare.care import common, rules
 from medshare.care.models import Teleconsult
@@ -179,20 +180,14 @@ def give_opinion(session: Session, actor: Principal, tc: Teleconsult, opinion: s
 
 
 def post_fee(session: Session, tc: Teleconsult, now: dt.datetime) -> bool:
-    """Post the fee to the ledger (payer: the requesting institution; payee: the specialist's site).
-
-    The ledger's journal entries settle bookings; a service fee is posted once the ledger takes one
-    (``ledger.post_service_fee``); until then the fee stays recorded on the consultation, unposted.
-    """
-    from medshare.assets import ledger
-
-    poster = getattr(ledger, "post_service_fee", None)
-    if poster is None or not tc.fee_fen or tc.requester_institution_id == tc.specialist_institution_id:
+    """Post the fee to the settlement ledger (payer: the requesting institution; payee: the specialist's site);
+    nothing to post when it is free or both are the same institution."""
+    if not tc.fee_fen or tc.requester_institution_id == tc.specialist_institution_id:
         return False
-    poster(session, payer_institution_id=tc.requester_institution_id,
-           payee_institution_id=tc.specialist_institution_id, amount_fen=tc.fee_fen,
-           reason="teleconsult", reference=f"teleconsult:{tc.id}", now=now)
-    return True
+    return ledger.post_service_fee(session, service_ref=f"teleconsult:{tc.id}",
+                                   payer_institution_id=tc.requester_institution_id,
+                                   payee_institution_id=tc.specialist_institution_id, amount_fen=tc.fee_fen,
+                                   reason="teleconsult", now=now)
 
 
 def cancel_teleconsult(session: Session, actor: Principal, tc: Teleconsult, *, now: dt.datetime | None = None

@@ -188,6 +188,8 @@ LEDGER_REASONS = {
     "completed": N_("Exam completed"),
     "no_show": N_("No-show fee"),
     "late_cancellation": N_("Late cancellation fee"),
+    "teleconsult": N_("Teleconsultation fee"),
+    "insurance_claim": N_("Insurance payment"),
 }
 
 # The patient index: how a record came to its person, and the review queue's words.

@@ -88,5 +88,5 @@ def test_a_statement_exports_as_csv_and_only_to_its_party(live_server, committed
         foreign = client.get("/api/v1/ledger/statements", headers=auth(tokens[1]),
                              params={"month": "2026-01", "institution_id": me["institution_id"]})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
-    assert response.text.splitlines()[0] == "entry_id,booking_id,posted_at,reason,amount_fen,amount_yuan"
+    assert response.text.splitlines()[0] == "entry_id,booking_id,service_ref,posted_at,reason,amount_fen,amount_yuan"
     assert foreign.status_code == 403

@@ -6,8 +6,10 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from medshare.accounts.models import Role
+from medshare.assets import ledger
 from medshare.care import service, teleconsults
 from medshare.care.schemas import TeleconsultIn
 from medshare.claims.models import Claim, Coverage
@@ -85,6 +87,15 @@ def test_only_the_assigned_specialist_answers_with_a_signed_opinion(session, cou
     claim = session.scalar(sa.select(Claim).where(Claim.service_ref == f"teleconsult:{tc.id}"))
     assert (claim.total_fen, claim.provider_institution_id, claim.insurer_institution_id) == (
         tc.fee_fen, tc.specialist_institution_id, insurer.id)
+    # The fee moves from the requesting centre to the specialist's hospital, once, and the ledger balances.
+    month = tc.ends_at.strftime("%Y-%m")
+    payee = ledger.statement(session, f"institution:{tc.specialist_institution_id}", month)["lines"]
+    payer = ledger.statement(session, f"institution:{tc.requester_institution_id}", month)["lines"]
+    assert done.fee_posted and [(line["service_ref"], line["amount_fen"]) for line in payee] == [
+        (f"teleconsult:{tc.id}", -tc.fee_fen)]
+    assert [line["amount_fen"] for line in payer] == [tc.fee_fen] and ledger.imbalance(session) == 0
+    with pytest.raises(IntegrityError), session.begin_nested():  # the database refuses a second posting
+        teleconsults.post_fee(session, done, tc.ends_at)
     signature = pki.get_signature(session, done.opinion_signature["signature_id"])
     assert pki.verify(session, signature, teleconsults.opinion_payload(done), now=tc.ends_at).verdict.valid
     assert pki.verify(session, signature, teleconsults.opinion_payload(done, "changed"),
