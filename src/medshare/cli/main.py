@@ -80,6 +80,8 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="server worker processes")] = 1,
     demo: Annotated[bool, typer.Option(help="seed a demo region if the database is empty")] = True,
+    forwarded_allow_ips: Annotated[str, typer.Option(
+        help="addresses of reverse proxies whose X-Forwarded-For is trusted (comma-separated); none by default")] = "",
 ) -> None:
     """Run the web app and API: upgrade the database, seed a demo region on first start, then serve."""
     import uvicorn
@@ -92,7 +94,8 @@ def serve(
         demo_cli.seed(eng, scale=settings.demo_scale, seed=settings.demo_seed)
     console.print(f"medshare on http://{host}:{port}  (API described at /docs)")
     uvicorn.run("medshare.main:app_factory", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=False, log_level=os.environ.get("MEDSHARE_LOG_LEVEL", "info"))
+                proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips or None,
+                log_level=os.environ.get("MEDSHARE_LOG_LEVEL", "info"))
 
 
 @admin_app.command("create-user")
