@@ -30,7 +30,7 @@ from medshare.db import utcnow
 from medshare.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from medshare.identity import service as identity
 from medshare.permissions import Permission, Principal, authorize
-from medshare.supervision.standing import ensure_actor_in_good_standing
+from medshare.supervision.standing import ensure_actor_in_good_standing, ensure_in_good_standing
 
 S = BookingStatus
 
@@ -127,6 +127,8 @@ def book(session: Session, actor: Principal, data: BookingIn, *, idempotency_key
                 raise Conflict.on("Idempotency-Key", "same-request", "the key was used for a different booking")
             return earlier, False
     asset = assets.get_asset(session, data.asset_id)
+    # A blacklisted owner's listings are withdrawn while it is blacklisted: nobody books them.
+    ensure_in_good_standing(session, institution_id=asset.owner_institution_id, action="list_assets")
     booking = _book(session, actor, asset, exam_code=data.exam_code, starts_at=data.starts_at,
                     patient_record_id=data.patient_record_id, hold=data.hold, as_individual=data.as_individual,
                     note=data.note, now=now or utcnow(), idempotency_key=idempotency_key)
@@ -234,6 +236,7 @@ def book_series(session: Session, actor: Principal, data: SeriesIn, *,
     ensure_actor_in_good_standing(session, actor, "book")
     now = now or utcnow()
     asset = assets.get_asset(session, data.asset_id)
+    ensure_in_good_standing(session, institution_id=asset.owner_institution_id, action="list_assets")
     # Refused whole when the requester may not book the asset at all; per occurrence only for slot rules.
     rules.check_may_book(assets.requester_for(session, actor, as_individual=data.as_individual,
                                               owner_institution_id=asset.owner_institution_id,

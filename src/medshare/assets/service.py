@@ -21,7 +21,7 @@ from medshare.permissions import Permission, Principal, authorize
 from medshare.registry import service as registry
 from medshare.registry.models import CommunityMembership, Institution, Registration
 from medshare.settings import get_settings
-from medshare.supervision.standing import ensure_in_good_standing
+from medshare.supervision.standing import blacklisted_among, ensure_in_good_standing
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -320,6 +320,9 @@ def search_slots(
         exams = [e for e in asset.exam_types if exam_code in (None, "", e.code)]
         if exams:
             nearby.append((asset, exams, distance))
+    # A blacklisted owner's listings are withdrawn from search while it is blacklisted (the one standing check).
+    barred, _ = blacklisted_among(session, institution_ids={a.owner_institution_id for a, _, _ in nearby})
+    nearby = [n for n in nearby if n[0].owner_institution_id not in barred]
     categories = _bookable(session, actor, [asset for asset, _, _ in nearby], as_individual=as_individual,
                            on=now.date())
     candidates = []

@@ -13,7 +13,13 @@ from medshare.permissions import Principal
 from medshare.registry.models import Licence, Practitioner
 from medshare.supervision import rules
 from medshare.supervision.models import CreditEvent, SupervisionPolicy
-from medshare.supervision.standing import institution_subject, policy, practitioner_subject, standings, today
+from medshare.supervision.standing import (
+    blacklisted_among,
+    institution_subject,
+    policy,
+    practitioner_subject,
+    today,
+)
 
 
 def add_event(session: Session, *, kind: str, source: str, occurred_on: dt.date, institution_id: int | None = None,
@@ -80,7 +86,7 @@ def refresh(session: Session, *, on: dt.date | None = None) -> dict[str, int]:
     _referrals(session, on, add)
     _quality_control(session, on, add)
     _override_outliers(session, on, add)
-    revoked = revoke_blacklisted_certificates(session, on=on)
+    revoked = revoke_blacklisted_certificates(session)
     if revoked:
         added["certificates_revoked"] = revoked
     return added
@@ -111,7 +117,7 @@ def _override_outliers(session: Session, on: dt.date, add) -> None:
             occurred_on=row.detected_at.date(), **subject)
 
 
-def revoke_blacklisted_certificates(session: Session, *, on: dt.date | None = None) -> int:
+def revoke_blacklisted_certificates(session: Session) -> int:
     """Revoke the signing certificates of every practitioner blacklisted today, whether by a sanction or by a
     credit level the policy blacklists; how many were revoked."""
     try:
@@ -123,9 +129,8 @@ def revoke_blacklisted_certificates(session: Session, *, on: dt.date | None = No
         Certificate.status == CertificateStatus.ACTIVE).distinct()).all()
     if not holders:
         return 0
-    found = standings(session, [practitioner_subject(p) for p in holders], on=on)
-    return sum(pki.revoke_certificates_of(session, p, "privilege_withdrawn") for p in holders
-               if found[practitioner_subject(p)].blacklisted)
+    _, barred = blacklisted_among(session, practitioner_ids=holders)
+    return sum(pki.revoke_certificates_of(session, p, "privilege_withdrawn") for p in sorted(barred))
 
 
 def _no_shows(session: Session, on: dt.date, values: dict, add) -> None:

@@ -107,6 +107,16 @@ def ensure_in_good_standing(session: Session, *, institution_id: int | None = No
                                     "the sanction expires")
 
 
+def blacklisted_among(session: Session, *, institution_ids=(), practitioner_ids=()) -> tuple[set[int], set[int]]:
+    """The same check over many subjects at once, for lists (search results, pools, allocation runs): which of
+    the institutions and which of the practitioners are blacklisted today."""
+    institutions, practitioners = sorted(set(institution_ids)), sorted(set(practitioner_ids))
+    found = standings(session, [institution_subject(i) for i in institutions]
+                      + [practitioner_subject(p) for p in practitioners])
+    return ({i for i in institutions if found[institution_subject(i)].blacklisted},
+            {p for p in practitioners if found[practitioner_subject(p)].blacklisted})
+
+
 def ensure_actor_in_good_standing(session: Session, actor, action: str) -> None:
     """ensure_in_good_standing for an account: its institution, and its practitioner when it is one."""
     ensure_in_good_standing(session, institution_id=actor.institution_id,

@@ -25,7 +25,7 @@ from medshare.optim import allocation as opt
 from medshare.permissions import Permission, Principal, Scope, authorize, scope_of
 from medshare.registry.models import Institution
 from medshare.settings import get_settings
-from medshare.supervision.standing import ensure_in_good_standing, institution_subject, standings
+from medshare.supervision.standing import blacklisted_among, ensure_in_good_standing
 from medshare.supplies import rules
 from medshare.supplies.models import (
     AllocationLine,
@@ -78,9 +78,7 @@ NOT_IN_GOOD_STANDING = "not_in_good_standing"  # a request's explanation when it
 
 def blacklisted_institutions(session: Session, institution_ids) -> set[int]:
     """Those of the institutions that the one standing check finds blacklisted (they receive no allocation)."""
-    ids = sorted(set(institution_ids))
-    found = standings(session, [institution_subject(i) for i in ids])
-    return {i for i in ids if found[institution_subject(i)].blacklisted}
+    return blacklisted_among(session, institution_ids=institution_ids)[0]
 
 
 def today() -> dt.date:

@@ -189,7 +189,7 @@ def test_a_practitioner_blacklisted_by_credit_level_loses_their_certificate_and_
                      practitioner_id=scene.doctor_id)
     state = standing_of(session, practitioner_id=scene.doctor_id)
     assert state.blacklisted and state.level == "D" and not state.sanctions_in_force
-    assert credit.refresh(session).get("certificates_revoked") == 1
+    assert credit.refresh(session).get("certificates_revoked", 0) >= 1  # other tests' committed doctors may join
     session.refresh(certificate)
     assert certificate.status is CertificateStatus.REVOKED and certificate.revocation_reason.value == \
         "privilege_withdrawn"
@@ -215,10 +215,32 @@ def test_repeat_exam_overrides_far_above_peers_count_against_credit_until_the_al
                       last_run_id=run.id, detected_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
     session.add(alert)
     session.flush()
-    assert credit.refresh(session).get("recognition.repeat_override_outlier") == 1
+    assert credit.refresh(session).get("recognition.repeat_override_outlier", 0) >= 1
     assert standing_of(session, practitioner_id=scene.doctor_id).score == pytest.approx(90.0, abs=0.05)  # a day's decay
     assert credit.refresh(session).get("recognition.repeat_override_outlier", 0) == 0  # once
     alert.status = AlertStatus.DISMISSED
     session.flush()
     credit.refresh(session)
     assert standing_of(session, practitioner_id=scene.doctor_id).score == 100.0
+
+
+def test_a_blacklisted_owners_listings_leave_search_and_take_no_booking_until_it_is_lifted(session, scene):
+    from medshare.assets.service import search_slots
+
+    marker = f.unique("cap-")
+    asset = assets.create_asset(session, scene.admin, mri_in(scene.hospital, capabilities=["3T", marker]))
+    start = dt.datetime.combine(today() + dt.timedelta(days=3), dt.time(2), dt.UTC)
+    data = BookingIn(asset_id=asset.id, exam_code="MRI-HEAD", starts_at=start)
+
+    def found() -> set[int]:
+        return {s["asset_id"] for s in search_slots(session, scene.other_admin, capabilities=[marker], limit=5)}
+
+    assert found() == {asset.id}
+    _suspend(session, scene)
+    assert found() == set()
+    with pytest.raises(NotInGoodStanding, match="cannot list shared assets"):
+        bookings.book(session, scene.other_admin, data)
+    remediation = cases.request_remediation(session, scene.admin, institution_id=scene.hospital, plan="fixed")
+    cases.decide_remediation(session, scene.health, remediation, approve=True)
+    assert found() == {asset.id}
+    assert bookings.book(session, scene.other_admin, data)[1]
