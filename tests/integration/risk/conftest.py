@@ -14,8 +14,14 @@ from medshare.accounts import service as accounts
 from medshare.accounts.models import Role
 from medshare.assets.models import Asset, AssetKind, Booking, BookingStatus, PriceCategory
 from medshare.permissions import Principal
-from medshare.risk import sources
-from medshare.risk.rules import RateUnit
+from medshare.recognition.models import (
+    Decision,
+    ItemCategory,
+    RecognitionCheck,
+    RecognitionItem,
+    RepeatReason,
+    ResultKind,
+)
 from tests import factories as f
 
 NOW = dt.datetime(2033, 6, 1, 0, tzinfo=dt.UTC)
@@ -100,15 +106,38 @@ def generate(session, *, seed: int, planted: bool, monkeypatch) -> Generated:
             rows.append(_booking(room, regulator.user_id, long_day + dt.timedelta(hours=3 * block), 3,
                                  BookingStatus.COMPLETED, institution_id=sites[0], practitioner_id=doctors[1]))
     session.execute(sa.insert(Booking), rows)
-    # Repeat-exam overrides come from the recognition capability: a plain function of the window.
-    units = []
+    # Repeat-exam decisions of the recognition capability: each doctor orders labs where a recognisable prior
+    # result is offered, and repeats some 10% of them (spread between doctors); the planted one 45 of 120.
+    counts = []
     for doctor in doctors:
         trials = rng.randint(30, 200)
         rate = rng.betavariate(10, 90)
-        units.append(RateUnit(f"practitioner:{doctor}", sum(rng.random() < rate for _ in range(trials)), trials))
+        counts.append((doctor, sum(rng.random() < rate for _ in range(trials)), trials))
     if planted:
         out.override_outlier = doctors[2]
-        units[2] = RateUnit(f"practitioner:{doctors[2]}", 45, 120)
-    monkeypatch.setattr(sources, "OVERRIDE_SOURCES", [lambda _session, _start, _end: units])
+        counts[2] = (doctors[2], 45, 120)
+    add_recognition_checks(session, admin, regulator.user_id, sites[0], counts, rng)
     session.flush()
     return out
+
+
+def add_recognition_checks(session, admin, user_id: int, institution_id: int, counts, rng) -> None:
+    """Decided look-ups of a lab item with a recognisable prior result: (doctor, repeated, offered) each; the
+    rest of each doctor's offers accepted; a few look-ups with nothing recognisable, which do not count."""
+    item = RecognitionItem(code=f.unique("LAB-K"), code_system="http://loinc.org", name="Potassium",
+                           category=ItemCategory.LAB, result_kind=ResultKind.OBSERVATION, match_codes=[],
+                           validity_days=7, fee_fen=1000)
+    session.add(item)
+    session.flush()
+    patient = f.make_patient(session, admin, institution_id).id
+    rows = []
+    for doctor, repeated, offered in counts:
+        for k in range(offered + 3):
+            at = DAY0 + dt.timedelta(days=rng.randint(0, 75), hours=rng.randint(0, 10))
+            decision = Decision.NEW if k >= offered else (Decision.REPEATED if k < repeated else Decision.ACCEPTED)
+            rows.append({"item_id": item.id, "patient_record_id": patient, "institution_id": institution_id,
+                         "practitioner_id": doctor, "user_id": user_id, "checked_at": at, "month": at.strftime("%Y-%m"),
+                         "candidates": [], "recognisable_count": 0 if decision is Decision.NEW else 1,
+                         "decision": decision, "decided_at": at,
+                         "repeat_reason": RepeatReason.CONDITION_CHANGED if decision is Decision.REPEATED else None})
+    session.execute(sa.insert(RecognitionCheck), rows)

@@ -49,7 +49,8 @@ def test_each_planted_case_is_found_and_nothing_else(session, monkeypatch):
     assert no_show["events"] / no_show["trials"] == pytest.approx(no_show["rate"], abs=1e-3)
     assert no_show["q_value"] <= 0.01 and no_show["rate"] > 1.5 * no_show["peer_rate"]
     assert by_rule["workload"].evidence["minutes"] == 18 * 60
-    assert by_rule["repeat_override"].evidence["events"] == 45
+    override = by_rule["repeat_override"].evidence
+    assert (override["events"], override["trials"], override["group"]) == (45, 120, "practitioner/lab")
     assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "risk.scan", AuditEvent.object_id == str(run.id))) == 1
 
@@ -128,3 +129,56 @@ def test_a_rota_shift_at_one_site_during_a_room_session_at_another_is_an_overlap
     [alert] = alerts_of(session, run)
     assert alert.rule == "overlap" and alert.subject_id == booked[1]
     assert {c["source"] for c in alert.evidence["commitments"]} == {"booking", "rota_shift"}
+
+
+def test_a_teleconsultation_at_one_site_during_a_room_session_at_another_is_an_overlap(session, monkeypatch):
+    from medshare.care.models import Teleconsult, TeleconsultStatus
+
+    world = generate(session, seed=2, planted=False, monkeypatch=monkeypatch)
+    booked = session.execute(sa.text(
+        "SELECT b.id, b.requester_practitioner_id, a.owner_institution_id, b.starts_at FROM bookings b "
+        "JOIN assets a ON a.id = b.asset_id WHERE b.requester_practitioner_id IS NOT NULL "
+        "AND b.starts_at >= :since ORDER BY b.id LIMIT 1"), {"since": NOW - dt.timedelta(days=90)}).one()
+    booking = session.get(Booking, booked[0])
+    other_site = next(s for s in world.sites if s != booked[2])
+    patient = session.execute(sa.text("SELECT id FROM patient_records ORDER BY id DESC LIMIT 1")).scalar()
+    session.add(Teleconsult(requester_institution_id=other_site, patient_record_id=patient, specialty="心内科",
+                            urgency="routine", case_summary="x", status=TeleconsultStatus.COMPLETED,
+                            specialist_id=booked[1], specialist_institution_id=other_site,
+                            starts_at=booking.starts_at + dt.timedelta(minutes=30),
+                            ends_at=booking.starts_at + dt.timedelta(minutes=60)))
+    session.flush()
+    run = risk.scan(session, world.regulator, now=NOW, policy=POLICY)
+    [alert] = alerts_of(session, run)
+    assert alert.rule == "overlap" and alert.subject_id == booked[1]
+    assert {c["source"] for c in alert.evidence["commitments"]} == {"booking", "teleconsultation"}
+    assert alert.evidence["overlap_minutes"] == 30
+
+
+def test_reports_signed_faster_than_anyone_reads_them_are_an_implausible_workload(session, monkeypatch):
+    from medshare.pki.models import Certificate, CertificateAuthority, CertificateStatus, Signature, SignatureMode
+
+    world = generate(session, seed=1, planted=False, monkeypatch=monkeypatch)
+    doctor = session.execute(sa.text("SELECT requester_practitioner_id FROM bookings WHERE "
+                                     "requester_practitioner_id IS NOT NULL LIMIT 1")).scalar()
+    authority = session.scalar(sa.select(CertificateAuthority).limit(1))
+    if authority is None:
+        from medshare.pki import service as pki
+        from tests import factories as f
+
+        authority = pki.ensure_authority(session, secret=f.SECRET_KEY)
+    certificate = Certificate(authority_id=authority.id, practitioner_id=doctor, serial_number="ab" * 8,
+                              subject="CN=test", certificate_pem="-", not_before=NOW - dt.timedelta(days=400),
+                              not_after=NOW + dt.timedelta(days=400), status=CertificateStatus.ACTIVE)
+    session.add(certificate)
+    session.flush()
+    burst = NOW - dt.timedelta(days=5, hours=20)
+    session.add_all([Signature(certificate_id=certificate.id, practitioner_id=doctor, document_type="DiagnosticReport",
+                               document_id=f"r{k}", digest_sha256="0" * 64, signature_b64="x",
+                               mode=SignatureMode.SERVER, signed_at=burst + dt.timedelta(minutes=2 * k))
+                     for k in range(25)])  # 25 CT reports in 50 minutes
+    session.flush()
+    run = risk.scan(session, world.regulator, now=NOW, policy=POLICY)
+    [alert] = alerts_of(session, run)
+    assert (alert.rule, alert.subject_id) == ("workload", doctor)
+    assert alert.evidence["peak_per_hour"] == 25 and alert.evidence["refs"][0].startswith("signature:")
