@@ -3,12 +3,13 @@
 1. Ingest: Synthea-sized transaction Bundles (the five sample patients, each copied with fresh
    uuids and record numbers so every copy is a new patient) posted by 4 clients at once;
    resources written per second.
-2. Reads at 32 concurrent clients: `GET /fhir/Patient/{id}`, and `GET /fhir/DiagnosticReport?
-   patient=..&_include=DiagnosticReport:result`; requests per second, p50 and p99; every read is
-   audited, as in production. The same server's bare `GET /healthz` is the ceiling, and each
-   figure is also given as a ratio to it.
-3. More loads plug in with ``register_load`` (e.g. the recognition check): a name and a function
-   of the world (tokens, patient ids) returning the request to make.
+2. At 32 concurrent clients: `GET /fhir/Patient/{id}`, `GET /fhir/DiagnosticReport?
+   patient=..&_include=DiagnosticReport:result`, and the recognition check at order time
+   (`POST /api/v1/recognition/checks`: the patient's results for an item everywhere, judged,
+   recorded); requests per second, p50 and p99; every read is audited, as in production. The
+   same server's bare `GET /healthz` is the ceiling, and each figure is also given as a ratio to it.
+3. More loads plug in with ``register_load``: a name and a function of the world (tokens,
+   patient ids) returning the request to make.
 """
 
 from __future__ import annotations
@@ -241,8 +242,8 @@ def _postgres(options: BenchOptions) -> dict:
         admin.dispose()
 
 
-@benchmark("fhir", "FHIR API over HTTP: Synthea transaction ingest, Patient read and DiagnosticReport search with "
-                   "_include at 32 clients, beside /healthz, on SQLite and PostgreSQL")
+@benchmark("fhir", "FHIR API over HTTP: Synthea transaction ingest, Patient read, DiagnosticReport search with "
+                   "_include and the recognition check at 32 clients, beside /healthz, on SQLite and PostgreSQL")
 def run(options: BenchOptions) -> dict:
     """Ingest resources/s, and rps, p50, p99 and ratio to /healthz of each read load, per database."""
     with tempfile.TemporaryDirectory() as folder:

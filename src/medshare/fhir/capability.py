@@ -14,6 +14,7 @@ PARAM_TYPES = {"_id": "token", "_lastUpdated": "date", "identifier": "token", "p
                "actor": "reference", "name": "string", "family": "string", "organization": "reference",
                "target": "reference", "agent": "reference", "recorded": "date", "birthdate": "date",
                "gender": "token", "active": "token", "subtype": "token", "entity-type": "token"}
+VERIFY_DEFINITION = "https://medshare.example/fhir/OperationDefinition/DiagnosticReport-verify"
 SCOPE_EXAMPLES = ["system/*.rs", "user/*.cruds", "user/Observation.r", "patient/*.rs"]
 
 
@@ -42,6 +43,10 @@ def statement(base: str) -> dict:
         if kind == "Patient":
             entry["operation"] = [{"name": "match",
                                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-match"}]
+        if kind == "DiagnosticReport":
+            entry["operation"] = [{"name": "verify", "definition": VERIFY_DEFINITION,
+                                   "documentation": "GET or POST [base]/DiagnosticReport/[id]/$verify: the report as "
+                                                    "it is now against its author's signature"}]
         resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",
@@ -80,3 +85,25 @@ def smart_configuration(base: str) -> dict:
         "capabilities": ["permission-v2", "permission-v1"],
         "code_challenge_methods_supported": [],
     }
+
+
+def verification_parameters(session, result) -> dict:
+    """A report's $verify answer as a Parameters resource: outcome, valid, reasons, signer, certificate, times."""
+    from medshare.fhir.mapping import iso
+    from medshare.records.models import Provenance
+
+    checked = result.verification
+    params = [{"name": "outcome", "valueCode": result.outcome.value},
+              {"name": "valid", "valueBoolean": result.outcome.value == "valid"},
+              *[{"name": "reason", "valueString": r} for r in result.reasons]]
+    if checked is not None:
+        signer = {"reference": f"Practitioner/{checked.signature.practitioner_id}"}
+        params += [{"name": "signer", "valueReference": signer},
+                   {"name": "signedAt", "valueInstant": iso(checked.signature.signed_at)},
+                   {"name": "certificateSerial", "valueString": checked.certificate.serial_number},
+                   {"name": "certificateStatus", "valueCode": checked.certificate.status.value},
+                   {"name": "checkedAt", "valueInstant": iso(checked.checked_at)}]
+    provenance = session.get(Provenance, result.report.provenance_id) if result.report.provenance_id else None
+    if provenance is not None:
+        params.append({"name": "provenance", "valueReference": {"reference": f"Provenance/{provenance.fhir_id}"}})
+    return {"resourceType": "Parameters", "parameter": params}

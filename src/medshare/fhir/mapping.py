@@ -22,7 +22,7 @@ from medshare.audit.service import record_event
 from medshare.db import utcnow
 from medshare.errors import DomainError
 from medshare.fhir import systems
-from medshare.fhir.outcome import FhirError, from_domain_error, from_validation_error, invalid
+from medshare.fhir.outcome import FhirError, Issue, from_domain_error, from_validation_error, invalid
 from medshare.identity.models import PatientRecord, PersonLink
 from medshare.permissions import Permission, Principal, authorize
 from medshare.records import models as rm
@@ -35,6 +35,13 @@ SUPPORTED = MAPPED + CLINICAL + READ_ONLY
 PATIENT_DATA = CLINICAL  # resources whose every read is about a patient (Location/Provenance have none: see below)
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 TYPE_ID = re.compile(r"^(?:.*/)?([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/\d+)?$")
+
+
+class AdministrativeGender(enum.StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    OTHER = "other"
+    UNKNOWN = "unknown"
 
 
 class ImagingStatus(enum.StrEnum):
@@ -312,15 +319,32 @@ def _authorize(ctx: Ctx, permission: Permission, institutions: list[int | None],
         raise FhirError.one(403, "forbidden", error.message, path) from error
 
 
+# The FHIR element a domain schema's field comes from (for the path of an error).
+DOMAIN_FIELDS = {"name": "name", "sex": "gender", "birth_date": "birthDate", "national_id": "identifier",
+                 "local_id": "identifier", "phone": "telecom", "address": "address", "institution_id":
+                 "managingOrganization", "valid_from": "period.start", "valid_to": "period.end"}
+
+
 def _domain(call, path: str):
-    """Run a medshare service call, its errors as FHIR errors located under path."""
+    """Run a medshare service call, its errors as FHIR errors located under path (at the FHIR element)."""
+    from pydantic import ValidationError
+
+    def where(field: str) -> str:
+        return f"{path}.{DOMAIN_FIELDS.get(field, field)}" if field else path
+
     try:
         return call()
     except DomainError as error:
         failure = from_domain_error(error)
         for issue in failure.issues:
-            issue.expression = [f"{path}.{e}" if e else path for e in issue.expression] or [path]
+            issue.expression = [where(e) for e in issue.expression] or [path]
         raise failure from error
+    except ValidationError as error:  # a mapped value the domain schema refuses
+        issues = []
+        for e in error.errors():
+            field = str(e.get("loc", ("",))[0]) if e.get("loc") else ""
+            issues.append(Issue("value", f"{where(field)}: {e.get('msg', 'invalid')}", [where(field)]))
+        raise FhirError(422, issues) from error
 
 
 # Versions (meta) of the mapped resources
@@ -379,7 +403,7 @@ def patient_from_fhir(ctx: Ctx, data: dict, row: PatientRecord | None, path: str
     name = _person_name(_first(data.get("name")))
     if not name:
         raise FhirError.one(422, "required", f"{path}.name: a patient needs a name", f"{path}.name")
-    sex = data.get("gender") or "unknown"
+    sex = _bound(data.get("gender") or "unknown", AdministrativeGender, f"{path}.gender")
     birth = parse_time(data.get("birthDate"), f"{path}.birthDate")
     phone = next((t.get("value", "") for t in data.get("telecom") or [] if t.get("system") == "phone"), "")
     try:
@@ -507,7 +531,7 @@ def practitioner_from_fhir(ctx: Ctx, data: dict, row: Practitioner | None, path:
     name = _person_name(_first(data.get("name")))
     if not name:
         raise FhirError.one(422, "required", f"{path}.name: a practitioner needs a name", f"{path}.name")
-    sex = data.get("gender") or "unknown"
+    sex = _bound(data.get("gender") or "unknown", AdministrativeGender, f"{path}.gender")
     quals = {(_coding(q.get("code")).get("system")): _coding(q.get("code")).get("code")
              for q in data.get("qualification") or []}
     profession = _bound(quals.get(systems.PROFESSION) or "doctor", Profession, f"{path}.qualification")
@@ -723,6 +747,10 @@ def service_request_to_fhir(session: Session, row: rm.ServiceRequest, out: dict)
          if row.performer_institution_id else None)
     _put(out, "authoredOn", iso(row.authored_on))
     _put(out, "occurrenceDateTime", iso(row.occurrence_at))
+    reasons = out.get("reasonCode") or []
+    if row.reason_text and _first(reasons).get("text") != row.reason_text:
+        # e.g. why mutual recognition fulfilled the order by a prior result, or why it was repeated
+        out["reasonCode"] = [{"text": row.reason_text}, *reasons[1:]]
 
 
 def observation_from_fhir(ctx: Ctx, data: dict, row: rm.Observation, path: str) -> None:

@@ -233,6 +233,19 @@ def match(request: Request, caller: CallerDep, session: AuditedReadSessionDep, b
     return fhir_response(store.patient_match(session, caller.principal, body, base_url(request)))
 
 
+@router.api_route("/DiagnosticReport/{key}/$verify", methods=["GET", "POST"],
+                  summary="$verify: is the report as its author signed it (valid, altered, revoked, expired)?")
+def verify_report(key: str, request: Request, caller: CallerDep, session: AuditedReadSessionDep):
+    from medshare.pki import reports
+
+    scopes.check(caller.grants, "DiagnosticReport", "read")
+    report = store.find(session, "DiagnosticReport", key)
+    if report is None:
+        raise FhirError.one(404, "not-found", f"DiagnosticReport/{key} does not exist")
+    return fhir_response(capability.verification_parameters(
+        session, reports.verify_report(session, caller.principal, report)))
+
+
 @router.get("/{kind}", summary="Search")
 def search_type(kind: str, request: Request, caller: CallerDep, session: AuditedReadSessionDep):
     scopes.check(caller.grants, kind, "search")

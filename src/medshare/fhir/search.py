@@ -20,6 +20,8 @@ from medshare.registry.models import Institution, Practitioner
 IGNORED = {"_format", "_pretty"}
 RESULT = {"_count", "_offset", "_summary", "_include", "_sort", "_total", "_elements"}
 MAX_COUNT = 200
+# Modifiers a parameter supports (any other is refused, never silently ignored).
+MODIFIERS = {"name": ("exact", "contains"), "family": ("exact", "contains")}
 DEFAULT_COUNT = 20
 
 
@@ -64,6 +66,9 @@ def parse(kind: str, params: list[tuple[str, str]]) -> Query:
         elif base in ("_sort", "_total", "_elements"):
             continue
         elif base in known or base in COMMON:
+            if modifier and modifier not in MODIFIERS.get(base, ()):
+                raise FhirError.one(400, "not-supported", f"the modifier :{modifier} is not supported for {base} "
+                                    f"(supported: {', '.join(MODIFIERS.get(base, ())) or 'none'})", name)
             query.filters.append((base, modifier, value))
         else:
             raise FhirError.one(400, "not-supported", f"unknown search parameter '{name}' for {kind} "
@@ -94,6 +99,9 @@ def date_range(value: str, name: str) -> tuple[str, dt.datetime, dt.datetime]:
 
 def date_clause(column, value: str, name: str):
     prefix, low, high = date_range(value, name)
+    if isinstance(getattr(column, "type", None), sa.Date) and not isinstance(column.type, sa.DateTime):
+        # A date column (birthDate): compare days; a range ending inside a day ends with that day.
+        low, high = low.date(), (high - dt.timedelta(microseconds=1)).date() + dt.timedelta(days=1)
     if prefix == "eq":
         return sa.and_(column >= low, column < high)
     if prefix == "ne":
@@ -134,14 +142,15 @@ def ref_key(value: str, kind: str) -> str:
     if match:
         found_kind, key = match.groups()
         if found_kind != kind:
-            return "\x00"  # names another type: matches nothing
+            return ""  # names another type: matches nothing
         return key
     return value
 
 
 def int_key(session: Session, value: str, kind: str) -> int:
     from medshare.fhir.mapping import find
-    row = find(session, kind, ref_key(value, kind))
+    key = ref_key(value, kind)
+    row = find(session, kind, key) if key else None
     return row.id if row is not None else -1
 
 
@@ -152,14 +161,25 @@ def patient_records(session: Session, value: str) -> list[int]:
 
     keys = []
     for v in value.split(","):
-        row = find(session, "Patient", ref_key(v, "Patient"))
+        key = ref_key(v, "Patient")
+        row = find(session, "Patient", key) if key else None
         if row is not None:
             keys.extend(same_person_records(session, row.id))
     return sorted(set(keys))
 
 
 def _fhir_id_of(session: Session, model, value: str, kind: str) -> int:
-    return session.scalar(sa.select(model.id).where(model.fhir_id == ref_key(value, kind))) or -1
+    key = ref_key(value, kind)
+    return (session.scalar(sa.select(model.id).where(model.fhir_id == key)) or -1) if key else -1
+
+
+def _provenance_target(session, m, modifier, value):
+    def one(v: str):
+        match = TYPE_ID.match(v)
+        if match:
+            return sa.and_(rm.Provenance.target_type == match.group(1), rm.Provenance.target_fhir_id == match.group(2))
+        return rm.Provenance.target_fhir_id == v
+    return any_of(value, one)
 
 
 # Parameters per type: name -> function(session, column owner, modifier, value) -> clause
@@ -301,8 +321,7 @@ PARAMS: dict[str, dict[str, Callable]] = {
     },
     "Provenance": {
         **_clinical_common(rm.Provenance, "Provenance"),
-        "target": lambda s, m, mod, v: any_of(v, lambda x: rm.Provenance.target_fhir_id == ref_key(
-            x, x.split("/")[0] if "/" in x else "")),
+        "target": _provenance_target,
         "agent": _performer(rm.Provenance.agent_institution_id, rm.Provenance.agent_practitioner_id),
         "recorded": _date(rm.Provenance.recorded),
     },
@@ -414,8 +433,6 @@ def statement(session: Session, query: Query) -> sa.Select:
     stmt = sa.select(model)
     params = PARAMS[query.kind]
     for name, modifier, value in query.filters:
-        if modifier == "missing":
-            continue
         stmt = stmt.where(params[name](session, model, modifier, value))
         if name in ("patient", "subject"):
             query.patient_records = patient_records(session, value)

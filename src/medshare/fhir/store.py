@@ -273,9 +273,12 @@ def read(session: Session, principal: Principal, kind: str, key: str, options: R
         stored = session.scalar(sa.select(rm.FhirVersion.resource).where(
             rm.FhirVersion.resource_type == kind, rm.FhirVersion.logical_id == logical_id(kind, row),
             rm.FhirVersion.version_id == version))
-        if stored is None:
+        if stored is not None:
+            return stored
+        current = to_fhir(session, kind, row)  # written outside FHIR (pages, demo, audit): only the current one
+        if (current.get("meta") or {}).get("versionId") != str(version):
             raise FhirError.one(404, "not-found", f"{kind}/{key} has no version {version}")
-        return stored
+        return current
     return to_fhir(session, kind, row)
 
 
@@ -288,6 +291,13 @@ def history(session: Session, principal: Principal, kind: str, key: str, options
                 "request": {"method": v.method, "url": f"{kind}/{current['id']}"},
                 "response": {"status": "201" if v.version_id == 1 else "200",
                              "lastModified": mapping.iso(v.last_updated)}} for v in rows]
+    newest = (current.get("meta") or {}).get("versionId")
+    if not any(str(v.version_id) == newest for v in rows):
+        # Written outside FHIR (pages, the demo, the audit trail): the current state is the newest version known.
+        entries.insert(0, {"fullUrl": f"{base}/{kind}/{current['id']}", "resource": current,
+                           "request": {"method": "PUT", "url": f"{kind}/{current['id']}"},
+                           "response": {"status": "200", "lastModified": (current.get("meta") or {}).get(
+                               "lastUpdated")}})
     return {"resourceType": "Bundle", "type": "history", "total": len(entries), "entry": entries}
 
 
@@ -330,8 +340,11 @@ def _access_filter(session: Session, principal: Principal, kind: str, stmt: sa.S
                           resource_type=kind, emergency_reason=options.emergency_reason)
             return stmt, []
         except DomainError as error:
-            return stmt.where(own), [Issue("suppressed", f"records of other institutions withheld: {error.message}",
-                                           severity="warning")]
+            withheld = session.scalar(sa.select(sa.func.count()).select_from(
+                stmt.where(sa.not_(own)).order_by(None).subquery()))
+            issues = [Issue("suppressed", f"{withheld} record(s) of other institutions withheld: {error.message}",
+                            severity="warning")] if withheld else []
+            return stmt.where(own), issues
     if options.emergency_reason:
         raise FhirError.one(400, "invalid", "emergency access names one patient: add patient= to the search",
                             "patient")

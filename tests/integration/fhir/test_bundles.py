@@ -141,3 +141,47 @@ def test_fhirpy_round_trip_create_update_read(live_server, world):
     assert any(link["relation"] == "next" for link in page["link"])
     summary = client.resources("Observation").search(patient=world.patient_a, _summary="count").fetch_raw()
     assert summary["total"] >= 2 and "entry" not in summary
+
+
+def _rows(committed) -> dict[str, int]:
+    from medshare.audit.models import AuditEvent
+    from medshare.identity.models import PatientRecord
+    from medshare.records.models import FhirVersion
+
+    with committed() as session:
+        return {m.__name__: session.scalar(sa.select(sa.func.count()).select_from(m))
+                for m in (PatientRecord, Encounter, Observation, DiagnosticReport, FhirVersion, AuditEvent)}
+
+
+@pytest.mark.parametrize(("break_it", "status", "where"), [
+    (lambda e: e[2]["resource"].update(subject={"reference": "Organization/1"}), 422,
+     "Bundle.entry[2].resource.subject.reference"),  # a reference to the wrong type
+    (lambda e: e[2]["resource"]["valueQuantity"].update(value="high"), 422,
+     "Bundle.entry[2].resource.valueQuantity.value"),  # a wrong type
+    (lambda e: e[1]["resource"].pop("class"), 422, "Bundle.entry[1].resource.class"),  # a missing required element
+    (lambda e: e[1]["resource"].update(status="walking"), 422, "Bundle.entry[1].resource.status"),  # unknown code
+    (lambda e: e[0]["resource"].update(gender="robot"), 422, "Bundle.entry[0].resource.gender"),
+])
+def test_a_transaction_that_registers_a_patient_rolls_back_whole(live_server, world, committed, break_it, status,
+                                                                  where):
+    patient, visit = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
+    entries = [
+        {"fullUrl": patient, "request": {"method": "POST", "url": "Patient"},
+         "resource": {"resourceType": "Patient", "name": [{"text": "赵一"}], "gender": "male",
+                      "birthDate": "1951-01-01",
+                      "managingOrganization": {"reference": f"Organization/{world.hospital_a}"}}},
+        {"fullUrl": visit, "request": {"method": "POST", "url": "Encounter"},
+         "resource": {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+                      "subject": {"reference": patient}}},
+        {"request": {"method": "POST", "url": "Observation"},
+         "resource": observation(patient, encounter={"reference": visit})}]
+    good = {"resourceType": "Bundle", "type": "transaction", "entry": json.loads(json.dumps(entries))}
+    break_it(entries)
+    before = _rows(committed)
+    with httpx.Client(base_url=live_server.url, headers=bearer(world.token_a)) as client:
+        response = client.post("/fhir", json={"resourceType": "Bundle", "type": "transaction", "entry": entries})
+        assert response.status_code == status, response.text
+        assert response.json()["resourceType"] == "OperationOutcome"
+        assert where in response.json()["issue"][0]["expression"], response.json()
+        assert _rows(committed) == before  # no patient, no visit, no result, no version, no audit event
+        assert client.post("/fhir", json=good).status_code == 200  # the same bundle, unbroken, goes in

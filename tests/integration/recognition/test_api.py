@@ -59,6 +59,13 @@ def test_an_order_is_fulfilled_by_a_prior_result_and_a_repeat_needs_a_reason(cli
                            json={"reason": "critical_decision", "note": "before surgery"})
     assert repeated.json()["decision"] == "repeated" and repeated.json()["repeat_reason"] == "critical_decision"
 
+    orders = client.get("/fhir/ServiceRequest", params={"patient": f"Patient/{r.here}"},
+                        headers=_as(world, "patient")).json()  # the patient's orders on the shared record
+    said = {e["resource"]["status"]: e["resource"]["reasonCode"][0]["text"] for e in orders["entry"]
+            if e["search"]["mode"] == "match"}
+    assert said["completed"].startswith("fulfilled by a recognised result: Observation/")
+    assert said["active"] == "repeated: critical_decision (before surgery)"
+
     mine = client.get("/api/v1/recognition/my-decisions", headers=_as(world, "patient")).json()
     assert {(d["decision"], d["repeat_reason"]) for d in mine} == {("accepted", None),
                                                                    ("repeated", "critical_decision")}

@@ -93,6 +93,8 @@ class Urls:
         for name, value in named.items():
             self.by_name.setdefault(name, str(value))
         self.by_name["kind"], self.by_name["key"] = "Patient", str(world.patient_a)
+        if getattr(world, "pki_report", None):  # DiagnosticReport/{key}/$verify: hospital A's final report
+            self.by_prefix["/fhir/DiagnosticReport/"] = world.pki_report
 
     def fill(self, template: str) -> str:
         def value(match: re.Match) -> str:

@@ -110,3 +110,32 @@ def test_the_patient_sees_why_an_exam_was_repeated(live_server, committed, scene
     with http_sign_in(live_server.url, username) as client:
         text = client.get("/recognition/mine").text
         assert "Doubt about the result&#39;s quality" in text and "haemolysed sample" in text
+
+
+def test_an_institution_admin_issues_and_revokes_a_certificate_on_its_page(live_server, committed):
+    from medshare.pki import service as pki
+    from tests import factories as f
+    from tests.web.conftest import csrf_of
+
+    with transaction(committed) as session:
+        admin = f.admin_principal(session)
+        hospital = f.make_institution(session, admin, type="tertiary_hospital", grade_level=3)
+        radiologist = f.make_practitioner(session, admin, hospital.id, name="周放射")
+        username = _user(session, Role.INSTITUTION_ADMIN, institution_id=hospital.id)
+        radiologist_id, licence = radiologist.id, radiologist.licence_number
+    with http_sign_in(live_server.url, username) as client:
+        page = client.get("/pki/certificates")
+        assert page.status_code == 200 and licence in page.text
+        issued = client.post("/pki/certificates", data={"csrf_token": csrf_of(page.text),
+                                                        "practitioner_id": str(radiologist_id)})
+        assert issued.status_code == 303
+        with committed() as session:
+            certificate = pki.certificates_of(session, radiologist_id)[0]
+        page = client.get("/pki/certificates")
+        assert certificate.serial_number[:16] in page.text and "Active" in page.text
+        revoked = client.post(f"/pki/certificates/{certificate.id}/revoke",
+                              data={"csrf_token": csrf_of(page.text), "reason": "key_compromise"})
+        assert revoked.status_code == 303
+        assert "Revoked (Key compromised)" in client.get("/pki/certificates").text
+    with committed() as session:
+        assert pki.get_certificate(session, certificate.id).status.value == "revoked"
