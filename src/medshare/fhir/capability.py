@@ -37,6 +37,9 @@ def statement(base: str) -> dict:
         entry["searchParam"] += [{"name": n, "type": "number"} for n in ("_count", "_offset")]
         entry["searchParam"].append({"name": "_summary", "type": "token",
                                      "documentation": "count only"})
+        if search.SORTS.get(kind):
+            entry["searchParam"].append({"name": "_sort", "type": "string", "documentation": "by " + ", ".join(
+                search.SORTS[kind]) + " (a leading - for descending)"})
         includes = list(search.INCLUDES.get(kind, {}))
         if includes:
             entry["searchInclude"] = includes

@@ -35,6 +35,7 @@ class Query:
     offset: int = 0
     summary_count: bool = False
     includes: list[str] = field(default_factory=list)
+    sort: list[str] = field(default_factory=list)  # parameter names, "-" first for descending
     patient_records: list[int] | None = None  # the patient named by patient=/subject=, as all their records
 
 
@@ -63,8 +64,14 @@ def parse(kind: str, params: list[tuple[str, str]]) -> Query:
                 raise FhirError.one(400, "not-supported", f"_include={value} is not supported for {kind} "
                                     f"(supported: {', '.join(INCLUDES.get(kind, {})) or 'none'})", "_include")
             query.includes.append(value)
-        elif base in ("_sort", "_total", "_elements"):
-            continue
+        elif base == "_sort":
+            for key in (k.strip() for k in value.split(",") if k.strip()):
+                if key.lstrip("-") not in SORTS.get(kind, {}):
+                    raise FhirError.one(400, "not-supported", f"_sort={key} is not supported for {kind} (supported: "
+                                        f"{', '.join(SORTS.get(kind, {})) or 'none'})", "_sort")
+                query.sort.append(key)
+        elif base in ("_total", "_elements"):
+            continue  # the total is always given; every element is returned
         elif base in known or base in COMMON:
             if modifier and modifier not in MODIFIERS.get(base, ()):
                 raise FhirError.one(400, "not-supported", f"the modifier :{modifier} is not supported for {base} "
@@ -425,6 +432,41 @@ INCLUDES: dict[str, dict[str, tuple[str, Callable]]] = {
 
 MODEL_OF = {**rm.CLINICAL_MODELS, "Patient": PatientRecord, "Organization": Institution,
             "Practitioner": Practitioner, "AuditEvent": AuditEvent}
+
+
+def _sorts() -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {kind: {"_id": model.id, "_lastUpdated": model.last_updated}
+                                      for kind, model in rm.CLINICAL_MODELS.items()}
+    out["Observation"].update(date=O.effective_at, code=O.code, status=O.status)
+    out["DiagnosticReport"].update(date=D.effective_at, issued=D.issued, code=D.code, status=D.status)
+    out["Encounter"].update(date=E.period_start, status=E.status)
+    out["ServiceRequest"].update(authored=S.authored_on, code=S.code, status=S.status)
+    out["ImagingStudy"].update(started=rm.ImagingStudy.started)
+    out["Consent"].update(date=rm.Consent.date_time)
+    out["Location"].update(name=rm.Location.name)
+    out["Provenance"].update(recorded=rm.Provenance.recorded)
+    out["Patient"] = {"_id": PatientRecord.id, "_lastUpdated": PatientRecord.updated_at,
+                      "name": PatientRecord.name, "birthdate": PatientRecord.birth_date}
+    out["Organization"] = {"_id": Institution.id, "_lastUpdated": Institution.updated_at, "name": Institution.name}
+    out["Practitioner"] = {"_id": Practitioner.id, "_lastUpdated": Practitioner.updated_at, "name": Practitioner.name}
+    out["AuditEvent"] = {"_id": AuditEvent.id, "date": AuditEvent.occurred_at}
+    return out
+
+
+# What _sort orders by, per type: parameter name -> column (ties broken by the row id).
+SORTS: dict[str, dict[str, Any]] = _sorts()
+
+
+def order_by(query: Query, default) -> list:
+    """The ORDER BY of a search: its _sort keys (nulls last either way), then the row id as the tie-break."""
+    model = MODEL_OF[query.kind]
+    clauses = []
+    for key in query.sort:
+        column = SORTS[query.kind][key.lstrip("-")]
+        clauses += [column.is_(None), column.desc() if key.startswith("-") else column.asc()]
+    if not clauses:
+        return [default]
+    return [*clauses, model.id.desc() if query.kind == "AuditEvent" else model.id]
 
 
 def statement(session: Session, query: Query) -> sa.Select:

@@ -395,7 +395,7 @@ def search_bundle(session: Session, principal: Principal, kind: str, params: lis
             order = search.MODEL_OF[kind].id
         total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
         rows = [] if query.summary_count else list(session.scalars(
-            stmt.order_by(order).limit(query.count).offset(query.offset)))
+            stmt.order_by(*search.order_by(query, order)).limit(query.count).offset(query.offset)))
     bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": total}
     entries = []
     for row in rows:

@@ -146,13 +146,24 @@ def test_count_pages_by_bundle_links_and_summary_count(client, results, patient)
     assert summary["total"] == 3 and "entry" not in summary
 
 
+def test_sort_by_date_either_way(client, results, patient):
+    def ids(sort):
+        bundle = client.get("/fhir/Observation", params={"patient": patient, "_sort": sort}).json()
+        return [e["resource"]["id"] for e in bundle["entry"]]
+
+    assert ids("date") == [results[k]["id"] for k in ("jan", "feb", "mar")]
+    assert ids("-date") == [results[k]["id"] for k in ("mar", "feb", "jan")]
+    assert ids("status,-date") == [results[k]["id"] for k in ("feb", "jan", "mar")]
+
+
 def test_unknown_parameters_and_unsupported_modifiers_are_refused(client, patient):
     for params, where in (({"patient": patient, "colour": "red"}, "colour"),
                           ({"patient": patient, "status:not": "final"}, "status:not"),
                           ({"patient": patient, "code:missing": "true"}, "code:missing"),
                           ({"patient": patient, "_include": "Observation:specimen"}, "_include"),
                           ({"patient": patient, "date": "gt2026-13-45"}, "date"),
-                          ({"patient": patient, "_count": "many"}, "_count")):
+                          ({"patient": patient, "_count": "many"}, "_count"),
+                          ({"patient": patient, "_sort": "colour"}, "_sort")):
         response = client.get("/fhir/Observation", params=params)
         assert response.status_code in (400, 422), (params, response.text)
         assert response.json()["resourceType"] == "OperationOutcome"

@@ -168,3 +168,28 @@ def test_smart_scopes_narrow_a_token(live_server, world, committed):
         assert wider.status_code == 400  # a token never widens its own scopes
     with committed() as session:
         assert accounts.user_for_token(session, token, accounts.TokenKind.API) is not None
+
+
+def test_a_booking_of_shared_equipment_is_a_care_relationship_for_requester_and_owner(session, world):
+    from medshare.assets import booking as bookings
+    from medshare.assets import service as assets
+    from medshare.assets.schemas import BookingIn
+    from tests.integration.assets.data import ALL_DAY, local_hour, mri_in
+
+    birth = dt.date(1949, 9, 9)
+    nid = f.national_id(birth, male=True)
+    record_a = f.make_patient(session, world.admin, world.hospital_a, birth_date=birth, national_id=nid, sex="male")
+    record_b = f.make_patient(session, world.admin, world.hospital_b, birth_date=birth, national_id=nid, sex="male")
+    owner = f.make_institution(session, world.admin)
+    person = access.person_of_record(session, record_a.id)
+    requester = access.CareActor(world.hospital_b)
+    assert access.care_relationship(session, requester, person) is None
+    admin_b = accounts.principal_of(f.make_user(session, Role.INSTITUTION_ADMIN, institution_id=world.hospital_b))
+    admin_owner = accounts.principal_of(f.make_user(session, Role.INSTITUTION_ADMIN, institution_id=owner.id))
+    mri = assets.create_asset(session, admin_owner, mri_in(owner.id, hours=ALL_DAY))
+    bookings.book(session, admin_b, BookingIn(asset_id=mri.id, exam_code="MRI-HEAD", starts_at=local_hour(2, 9),
+                                              patient_record_id=record_b.id))
+    assert access.care_relationship(session, requester, person) == "booking"  # it asked for the exam
+    assert access.care_relationship(session, access.CareActor(owner.id), person) == "booking"  # it does the exam
+    assert access.care_relationship(session, access.CareActor(world.hospital_b), person,
+                                    at=utcnow() + dt.timedelta(days=access.CARE_WINDOW_DAYS + 10)) is None
