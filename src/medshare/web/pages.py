@@ -68,6 +68,13 @@ def _institution_filters(q: str, type: str, grade_level: str, grade_class: str, 
     }
 
 
+def _standing_of(session, *, institution_ids=(), practitioner_ids=()) -> dict:
+    """Credit level and blacklisting of the entities on one results page, keyed "i:<id>" / "p:<id>"."""
+    from medshare.supervision import directory as trust
+
+    return trust.levels(session, institution_ids=institution_ids, practitioner_ids=practitioner_ids)
+
+
 @router.get("/")
 def directory(request: Request, session: SessionDep, viewer: MaybeViewer,
               q: Annotated[str, Query(max_length=100)] = "",
@@ -84,6 +91,7 @@ def directory(request: Request, session: SessionDep, viewer: MaybeViewer,
     context = {
         "tab": "institutions",
         "institutions": [institution_out(row, today) for row in rows],
+        "standing": _standing_of(session, institution_ids=[row.id for row in rows]),
         "pager": Pager(total, page),
         "query": {"q": q, "type": type, "grade_level": grade_level, "grade_class": grade_class,
                   "division": division},
@@ -110,6 +118,7 @@ def practitioner_directory(request: Request, session: SessionDep, viewer: MaybeV
     context = {
         "tab": "practitioners",
         "practitioners": [practitioner_out(row) for row in rows],
+        "standing": _standing_of(session, practitioner_ids=[row.id for row in rows]),
         "pager": Pager(total, page),
         "query": {"q": q, "profession": profession, "specialty": specialty, "title": title,
                   "institution": institution},

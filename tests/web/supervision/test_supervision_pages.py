@@ -172,3 +172,23 @@ def test_the_regulator_sees_institutions_by_credit_level_as_a_chart(page: Page, 
     expect(page.locator("table.lowest")).to_contain_text("suspension")
     page.click("form[action='/supervision/credit/refresh'] button")
     expect(page.locator("table.levels")).to_be_visible()
+
+
+def test_the_directorys_search_results_show_each_entrys_credit_level_and_blacklisting(live_server, committed,
+                                                                                     scene):
+    from medshare.registry.models import Institution
+    from tests import factories as f
+
+    with transaction(committed) as session:
+        name = session.get(Institution, scene.hospital_id).name
+        owner = session.get(Institution, scene.owner_id).name
+        f.make_practitioner(session, f.admin_principal(session), scene.owner_id)
+    _suspend(committed, scene)
+    with httpx.Client(base_url=live_server.url, timeout=10) as client:
+        found = client.get("/", params={"q": name}).text
+        assert 'data-level="C"' in found and "Blacklisted" in found
+        other = client.get("/", params={"q": owner}).text
+        assert 'data-level="A"' in other and "Credit A" in other and "Blacklisted" not in other
+        assert "信用 C 级" in client.get("/", params={"q": name}, headers={"Accept-Language": "zh-CN"}).text
+        doctors = client.get("/practitioners", params={"institution": scene.owner_id}).text
+        assert doctors.count("Credit A") == doctors.count('class="card"') == 1
