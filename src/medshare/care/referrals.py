@@ -23,7 +23,7 @@ from medshare.identity.models import PersonLink
 from medshare.permissions import Permission, Principal, Scope, authorize, scope_of
 from medshare.records import access
 from medshare.registry.models import CommunityMembership, Institution, InstitutionStatus, Practitioner, Registration
-from medshare.supervision.standing import ensure_in_good_standing
+from medshare.supervision.standing import blacklisted_among, ensure_in_good_standing
 
 
 def get_referral(session: Session, referral_id: int) -> Referral:
@@ -278,6 +278,9 @@ def suggest_targets(session: Session, actor: Principal, referral: Referral, *, l
     institutions = session.scalars(sa.select(Institution).where(
         Institution.status == InstitutionStatus.ACTIVE, Institution.type.in_(common.CARE_TYPES),
         Institution.id != source.id)).all()
+    # A blacklisted institution receives no referral, so it is never suggested.
+    barred, _ = blacklisted_among(session, institution_ids=[i.id for i in institutions])
+    institutions = [i for i in institutions if i.id not in barred]
     specialists: dict[int, int] = {}
     if specialty:
         doctors = sa.select(Practitioner.id).where(Practitioner.specialty == specialty,

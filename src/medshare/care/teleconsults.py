@@ -21,7 +21,7 @@ from medshare.db import utcnow
 from medshare.errors import Conflict, Forbidden, NotFound
 from medshare.permissions import Permission, Principal, Scope, authorize, scope_of
 from medshare.registry.models import Practitioner, Profession, Title
-from medshare.supervision.standing import ensure_in_good_standing
+from medshare.supervision.standing import blacklisted_among, ensure_in_good_standing
 
 HORIZON = {Urgency.EMERGENCY: dt.timedelta(hours=4), Urgency.URGENT: dt.timedelta(days=2),
            Urgency.ROUTINE: dt.timedelta(days=10)}
@@ -62,6 +62,9 @@ def pool(session: Session, specialty: str, *, exclude: int | None, start: dt.dat
     doctors = session.scalars(sa.select(Practitioner).where(
         Practitioner.specialty == specialty, Practitioner.active.is_(True),
         Practitioner.profession == Profession.DOCTOR, Practitioner.title.in_(POOL_TITLES))).all()
+    # A blacklisted practitioner gives no teleconsultation, so none is assigned to them.
+    _, barred = blacklisted_among(session, practitioner_ids=[d.id for d in doctors])
+    doctors = [d for d in doctors if d.id not in barred]
     if not doctors:
         return []
     ids = [d.id for d in doctors]

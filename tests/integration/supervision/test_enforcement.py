@@ -71,3 +71,38 @@ def test_a_blacklisted_practitioner_neither_signs_nor_consults(session):
     _remediate(session, scene.admin, scene.health, practitioner_id=scene.doctor_id)
     pki.issue_certificate(session, None, scene.doctor_id, secret=f.SECRET_KEY)  # the revoked one stays revoked
     assert pki.sign_document(session, scene.doctor, scene.doctor_id, b"report 3", secret=f.SECRET_KEY).id
+
+
+def test_a_blacklisted_hospital_is_not_suggested_as_a_referral_target_until_remediated(session, county):  # noqa: F811
+    from tests.integration.care.test_referrals import draft
+
+    scene = make_scene(session)
+    referral = draft(session, county, to_institution_id=None)
+
+    def suggested() -> list[int]:
+        return [s.institution_id for s, _ in referrals.suggest_targets(session, county.centre_doctor, referral,
+                                                                       now=T0)]
+
+    assert county.tertiary in suggested()
+    _blacklist(session, scene.health, institution_id=county.tertiary)
+    assert county.tertiary not in suggested() and county.far_tertiary in suggested()
+    _remediate(session, county.tertiary_admin, scene.health, institution_id=county.tertiary)
+    assert county.tertiary in suggested()
+
+
+def test_no_teleconsultation_is_assigned_to_a_blacklisted_specialist(session, county):  # noqa: F811
+    from medshare.care import teleconsults
+    from medshare.care.schemas import TeleconsultIn
+
+    scene = make_scene(session)
+    data = TeleconsultIn(patient_record_id=county.patient, specialty="心内科", case_summary="BP 165/100 on two drugs")
+    first = teleconsults.request_teleconsult(session, county.centre_doctor, data, now=T0)
+    _blacklist(session, scene.health, institution_id=first.specialist_institution_id,
+               practitioner_id=first.specialist_id)
+    first = first.specialist_id
+    for _ in range(4):
+        assert teleconsults.request_teleconsult(session, county.centre_doctor, data, now=T0).specialist_id != first
+    _remediate(session, county.admin, scene.health, practitioner_id=first)
+    assigned = {teleconsults.request_teleconsult(session, county.centre_doctor, data, now=T0).specialist_id
+                for _ in range(6)}
+    assert first in assigned
