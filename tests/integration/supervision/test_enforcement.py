@@ -8,6 +8,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 
 from medshare.care import referrals
 from medshare.care.schemas import ReferralIn
@@ -106,3 +107,21 @@ def test_no_teleconsultation_is_assigned_to_a_blacklisted_specialist(session, co
     assigned = {teleconsults.request_teleconsult(session, county.centre_doctor, data, now=T0).specialist_id
                 for _ in range(6)}
     assert first in assigned
+
+
+def test_a_completed_referral_counts_once_for_the_receiving_hospitals_credit(session, county):  # noqa: F811
+    from medshare.supervision import credit
+    from medshare.supervision.standing import standing_of
+    from tests.integration.care.test_referrals import draft
+
+    referral = draft(session, county)
+    for actor, action in [(county.centre_doctor, "send"), (county.tertiary_admin, "accept"),
+                          (county.tertiary_admin, "arrive"), (county.tertiary_admin, "complete")]:
+        referrals.transition(session, actor, referral, action, now=T0)
+    added = credit.refresh(session, on=T0.date())
+    assert added.get("referral.completed", 0) >= 1
+    assert credit.refresh(session, on=T0.date()).get("referral.completed", 0) == 0  # once per referral
+    events = session.execute(sa.text("SELECT kind, source FROM supervision_credit_events WHERE subject = :s"),
+                             {"s": f"i:{county.tertiary}"}).all()
+    assert ("referral.completed", f"referral:{referral.id}") in events
+    assert standing_of(session, institution_id=county.tertiary, on=T0.date()).score == 100.5
