@@ -117,10 +117,13 @@ def get_item(session: Session, item_id: int) -> RecognitionItem:
 
 
 def item_by_code(session: Session, code: str) -> RecognitionItem:
-    item = session.scalar(sa.select(RecognitionItem).where(RecognitionItem.code == code))
+    query = sa.select(RecognitionItem).where(RecognitionItem.code == code)
+    item = session.scalar(query)
     if item is None:
-        if ensure_catalogue(session):
-            return item_by_code(session, code)
+        # Fill the defaults; when another request filled them at the same moment, its rows are there now.
+        ensure_catalogue(session)
+        item = session.scalar(query)
+    if item is None:
         raise NotFound.on("item_code", "known-item", f"{code} is not an item of the region's catalogue")
     return item
 
