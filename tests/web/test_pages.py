@@ -196,7 +196,7 @@ def test_a_page_post_without_the_csrf_token_is_refused(live_server, committed, p
 
 
 def test_an_anonymous_visitor_to_an_admin_page_is_sent_to_the_login_page(live_server):
-    answer = httpx.get(f"{live_server.url}/admin/institutions", follow_redirects=False)
+    answer = httpx.get(f"{live_server.url}/admin/institutions", follow_redirects=False, timeout=30)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/login?next=/admin/institutions"
 
@@ -232,7 +232,7 @@ def test_a_regions_directory_search_answers_well_under_200_ms(live_server, commi
             registry.create_practitioner(session, actor, PractitionerIn(
                 licence_number=unique("P"), name=f"李{'伟芳娜敏静'[n % 5]}{n}", profession="doctor",
                 title="attending", primary_institution_id=ids[n % len(ids)]))
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         client.get("/")  # warm up
         timings = []
         for url in (f"/?division={prefix}", f"/?division={prefix}&type=tertiary_hospital", "/?q=区域医院1",

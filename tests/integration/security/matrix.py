@@ -69,13 +69,15 @@ class Urls:
 
     Values come from the write cases of test_authorisation (a template and the URL it was filled to),
     keyed by what precedes the parameter, so /exam-requests/{request_id} and /night-requests/{request_id}
-    each get their own object; then by parameter name; then an id no object has (so the answer never
+    each get their own object; then by parameter name where only one kind of object uses it; then an id no
+    object has (so the answer never
     depends on what other tests of the run made).
     """
 
     def __init__(self, cases: dict, world) -> None:
         self.by_prefix: dict[str, str] = {}
         self.by_name: dict[str, str] = {}
+        prefixes_of: dict[str, set[str]] = {}
         for (_, template), (url, _) in cases.items():
             pattern = "^" + PARAM.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(template).replace(
                 r"\{", "{").replace(r"\}", "}")) + "$"
@@ -86,6 +88,10 @@ class Urls:
                 prefix = template[:template.index("{" + name)]
                 self.by_prefix.setdefault(prefix.removeprefix("/api/v1"), value)
                 self.by_name.setdefault(name, value)
+                prefixes_of.setdefault(name, set()).add(prefix.removeprefix("/api/v1"))
+        for name, prefixes in prefixes_of.items():
+            if len(prefixes) > 1:  # e.g. request_id of exam, transport and supply requests: which one is unknowable
+                del self.by_name[name]
         named = {"institution_id": world.hospital_a, "practitioner_id": world.practitioner_a,
                  "record_id": world.patient_a, "user_id": world.user_a, "community_id": world.community_a,
                  "licence_id": world.licence_a, "registration_id": world.registration_a,

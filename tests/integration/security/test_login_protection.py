@@ -127,7 +127,7 @@ def test_the_session_cookie_is_httponly_and_samesite_lax_and_not_secure_over_pla
 def test_behind_https_the_cookie_is_secure_and_hsts_is_sent(settings, account):
     server = ThreadedServer(settings.model_copy(update={"cookie_secure": True})).start()
     try:
-        with httpx.Client(base_url=server.url) as c:
+        with httpx.Client(base_url=server.url, timeout=30) as c:
             token = _csrf(c.get("/login").text)
             response = c.post("/login", data={"username": account, "password": f.PASSWORD, "csrf_token": token})
     finally:

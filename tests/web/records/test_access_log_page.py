@@ -32,7 +32,7 @@ def test_a_patient_sees_an_emergency_read_of_their_records_with_its_reason(page,
                                                    practitioner_id=doctor_b, display_name="王医生"))
         patient = accounts.create_user(session, None, UserIn(username=unique("pat-"), password=PASSWORD,
                                                              role=Role.PATIENT, patient_record_id=record_a)).username
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         obs = client.post("/fhir/Observation", json=observation(f"Patient/{record_a}"), headers=bearer(admin_a))
         assert obs.status_code == 201, obs.text
         read = client.get(f"/fhir/Observation/{obs.json()['id']}",
