@@ -44,6 +44,31 @@ class AdministrativeGender(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+class RequestIntent(enum.StrEnum):
+    PROPOSAL = "proposal"
+    PLAN = "plan"
+    DIRECTIVE = "directive"
+    ORDER = "order"
+    ORIGINAL_ORDER = "original-order"
+    REFLEX_ORDER = "reflex-order"
+    FILLER_ORDER = "filler-order"
+    INSTANCE_ORDER = "instance-order"
+    OPTION = "option"
+
+
+class RequestPriority(enum.StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    ASAP = "asap"
+    STAT = "stat"
+
+
+class LocationStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    INACTIVE = "inactive"
+
+
 class ImagingStatus(enum.StrEnum):
     REGISTERED = "registered"
     AVAILABLE = "available"
@@ -709,8 +734,8 @@ def encounter_to_fhir(session: Session, row: rm.Encounter, out: dict) -> None:
 def service_request_from_fhir(ctx: Ctx, data: dict, row: rm.ServiceRequest, path: str) -> None:
     patient = _subject(ctx, data, path)
     row.status = _bound(data.get("status"), rm.RequestStatus, f"{path}.status")
-    row.intent = data.get("intent") or "order"
-    row.priority = data.get("priority") or "routine"
+    row.intent = _bound(data.get("intent"), RequestIntent, f"{path}.intent")
+    row.priority = _bound(data.get("priority") or "routine", RequestPriority, f"{path}.priority")
     row.category = _coding(_first(data.get("category"))).get("code") or ""
     code = _coding(data.get("code"), systems.LOINC)
     row.code_system, row.code = code.get("system") or "", code.get("code") or ""
@@ -1027,7 +1052,7 @@ def location_from_fhir(ctx: Ctx, data: dict, row: rm.Location, path: str) -> Non
     name = (data.get("name") or "").strip()
     if not name:
         raise FhirError.one(422, "required", f"{path}.name: a location needs a name", f"{path}.name")
-    row.name, row.status = name[:200], data.get("status") or "active"
+    row.name, row.status = name[:200], _bound(data.get("status") or "active", LocationStatus, f"{path}.status")
     row.type_code = _coding(_first(data.get("type"))).get("code") or ""
     org = _row_ref(ctx, data.get("managingOrganization"), "Organization", f"{path}.managingOrganization")
     row.institution_id = org.id if org else ctx.principal.institution_id

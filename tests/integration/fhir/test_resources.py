@@ -200,3 +200,26 @@ def test_audit_events_are_read_and_searched_but_never_written(platform, doctor, 
               "entry": [{"resource": event, "request": {"method": "POST", "url": "AuditEvent"}}]}
     refused = platform.post("/fhir", json=bundle)
     assert refused.status_code == 405 and refused.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize(("kind", "resource", "where"), [
+    ("ServiceRequest", {"status": "active", "intent": "whenever"}, "ServiceRequest.intent"),
+    ("ServiceRequest", {"status": "active", "intent": "order", "priority": "soonish"}, "ServiceRequest.priority"),
+    ("ServiceRequest", {"status": "finished", "intent": "order"}, "ServiceRequest.status"),
+    ("Encounter", {"status": "walking", "class": {"code": "AMB"}}, "Encounter.status"),
+    ("DiagnosticReport", {"status": "done", "code": {"text": "CT"}}, "DiagnosticReport.status"),
+    ("ImagingStudy", {"status": "ready"}, "ImagingStudy.status"),
+    ("Patient", {"name": [{"text": "钱二"}], "gender": "robot"}, "Patient.gender"),
+])
+def test_unknown_codes_of_required_bindings_are_refused_with_their_path(doctor, admin_a, world, kind, resource,
+                                                                        where):
+    body = {"resourceType": kind, **resource}
+    if kind != "Patient":
+        body["subject"] = {"reference": f"Patient/{world.patient_a}"}
+    else:
+        body["managingOrganization"] = {"reference": f"Organization/{world.hospital_a}"}
+    response = doctor.post(f"/fhir/{kind}", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["issue"][0]["expression"] == [where]
+    refused = admin_a.post("/fhir/Location", json={"resourceType": "Location", "name": "Ward 9", "status": "closed"})
+    assert refused.status_code == 422 and refused.json()["issue"][0]["expression"] == ["Location.status"]
