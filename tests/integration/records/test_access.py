@@ -42,8 +42,8 @@ def events(committed, action: str, record: int) -> list[AuditEvent]:
 
 def test_outside_a_care_relationship_a_read_is_refused_and_audited(live_server, world, committed):
     record_a, record_b, _ = person_at_both(committed, world)
-    with httpx.Client(base_url=live_server.url, headers=bearer(world.token_a)) as a, \
-            httpx.Client(base_url=live_server.url, headers=bearer(world.token_b)) as b:
+    with httpx.Client(base_url=live_server.url, headers=bearer(world.token_a), timeout=30) as a, \
+            httpx.Client(base_url=live_server.url, headers=bearer(world.token_b), timeout=30) as b:
         obs = result_at_a(a, record_a)
         refused = b.get(f"/fhir/Observation/{obs}")
         assert refused.status_code == 403 and refused.json()["resourceType"] == "OperationOutcome"
@@ -57,8 +57,8 @@ def test_outside_a_care_relationship_a_read_is_refused_and_audited(live_server, 
 
 def test_a_visit_at_the_readers_institution_opens_the_record_and_the_read_is_audited(live_server, world, committed):
     record_a, record_b, _ = person_at_both(committed, world)
-    with httpx.Client(base_url=live_server.url, headers=bearer(world.token_a)) as a, \
-            httpx.Client(base_url=live_server.url, headers=bearer(world.token_b)) as b:
+    with httpx.Client(base_url=live_server.url, headers=bearer(world.token_a), timeout=30) as a, \
+            httpx.Client(base_url=live_server.url, headers=bearer(world.token_b), timeout=30) as b:
         obs = result_at_a(a, record_a)
         assert b.get(f"/fhir/Observation/{obs}").status_code == 403
         visit = {"resourceType": "Encounter", "status": "in-progress", "class": {"code": "AMB"},
@@ -107,9 +107,9 @@ def test_a_registered_care_source_counts_like_a_visit(committed, world):
 
 def test_the_patients_consent_opens_the_record_and_a_deny_closes_it(live_server, world, committed):
     record_a, _, patient_token = person_at_both(committed, world)
-    with httpx.Client(base_url=live_server.url, headers=bearer(world.token_a)) as a, \
-            httpx.Client(base_url=live_server.url, headers=bearer(world.token_b)) as b, \
-            httpx.Client(base_url=live_server.url, headers=bearer(patient_token)) as patient:
+    with httpx.Client(base_url=live_server.url, headers=bearer(world.token_a), timeout=30) as a, \
+            httpx.Client(base_url=live_server.url, headers=bearer(world.token_b), timeout=30) as b, \
+            httpx.Client(base_url=live_server.url, headers=bearer(patient_token), timeout=30) as patient:
         obs = result_at_a(a, record_a)
         consent = {"resourceType": "Consent", "status": "active",
                    "scope": {"coding": [{"code": "patient-privacy"}]},
@@ -130,9 +130,9 @@ def test_the_patients_consent_opens_the_record_and_a_deny_closes_it(live_server,
 
 def test_emergency_access_with_a_reason_is_allowed_flagged_and_shown_to_the_patient(live_server, world, committed):
     record_a, _, patient_token = person_at_both(committed, world)
-    with httpx.Client(base_url=live_server.url, headers=bearer(world.token_a)) as a, \
-            httpx.Client(base_url=live_server.url, headers=bearer(world.token_b)) as b, \
-            httpx.Client(base_url=live_server.url, headers=bearer(patient_token)) as patient:
+    with httpx.Client(base_url=live_server.url, headers=bearer(world.token_a), timeout=30) as a, \
+            httpx.Client(base_url=live_server.url, headers=bearer(world.token_b), timeout=30) as b, \
+            httpx.Client(base_url=live_server.url, headers=bearer(patient_token), timeout=30) as patient:
         obs = result_at_a(a, record_a)
         assert b.get(f"/fhir/Observation/{obs}", params={"_emergency": "  "}).status_code == 403
         read = b.get(f"/fhir/Observation/{obs}", headers={"X-Emergency-Reason": "unconscious after a road accident"})
@@ -152,7 +152,7 @@ def test_emergency_access_with_a_reason_is_allowed_flagged_and_shown_to_the_pati
 
 
 def test_smart_scopes_narrow_a_token(live_server, world, committed):
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
         narrowed = client.post("/fhir/auth/token", headers={"Authorization": f"Bearer {world.token_a}"},
                                data={"scope": "user/Observation.rs system/Encounter.cruds"})
         assert narrowed.status_code == 200, narrowed.text
