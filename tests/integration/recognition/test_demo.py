@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
+import pytest
 import sqlalchemy as sa
 
 from medshare.demo import recognition as demo
@@ -14,8 +15,21 @@ from medshare.pki import reports
 from medshare.pki import service as pki
 from medshare.recognition.models import Decision, RecognitionCheck
 from medshare.settings import get_settings
+from tests.conftest import own_engine, rolled_back_session
 from tests.factories import SECRET_KEY
 from tests.integration.recognition.data import observation, region, report
+
+
+@pytest.fixture(scope="module")
+def quiet_engine(database_url, tmp_path_factory):
+    yield from own_engine(database_url, tmp_path_factory.mktemp("recognition-demo"))
+
+
+@pytest.fixture
+def session(quiet_engine):
+    """A database of its own: the demo draws its order history from every patient with results in the
+    region, so other tests' committed patients would thin out this region's decisions."""
+    yield from rolled_back_session(quiet_engine)
 
 
 def test_the_demo_extension_accredits_signs_and_records_a_history(session, monkeypatch):
