@@ -233,8 +233,10 @@ def match(request: Request, caller: CallerDep, session: AuditedReadSessionDep, b
     return fhir_response(store.patient_match(session, caller.principal, body, base_url(request)))
 
 
-@router.api_route("/DiagnosticReport/{key}/$verify", methods=["GET", "POST"],
-                  summary="$verify: is the report as its author signed it (valid, altered, revoked, expired)?")
+@router.get("/DiagnosticReport/{key}/$verify", operation_id="fhir_verify_report_get",
+            summary="$verify: is the report as its author signed it (valid, altered, revoked, expired)?")
+@router.post("/DiagnosticReport/{key}/$verify", operation_id="fhir_verify_report_post",
+             summary="$verify: is the report as its author signed it (valid, altered, revoked, expired)?")
 def verify_report(key: str, request: Request, caller: CallerDep, session: AuditedReadSessionDep):
     from medshare.pki import reports
 
