@@ -15,6 +15,9 @@ Calibration (national figures, applied to the region's patient records, i.e. peo
   otherwise;
 - teleconsultations: 0.4 % of records in the two months (a quarter of the referral volume);
 - night care: the policy's two generalists and one paediatrician every night, two nights left short.
+A teleconsultation or shift never clashes with what its doctor is already committed to at another site (a
+consulting room rented in the medical mall in the evening, say): the demo reads those commitments as the risk
+rules' overlap rule does, so the region's first risk scan finds only the risks planted on purpose.
 Everything is deterministic from the region's seed; rows go in by bulk insert.
 """
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections import defaultdict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -41,6 +45,8 @@ from medshare.care.models import (
     TeamMember,
     Teleconsult,
 )
+from medshare.risk import sources as risk_sources
+from medshare.risk.service import RiskPolicy
 
 SIGNING_RATE = 0.35
 CONTRACTS_PER_TEAM = 1500
@@ -61,6 +67,9 @@ UP_OUTCOMES = (("draft", 3), ("cancelled", 3), ("declined", 7), ("sent", 6), ("a
 URGENCIES = (("emergency", 15), ("urgent", 25), ("routine", 60))
 ACCEPT_HOURS = {"emergency": (0.08, 0.4), "urgent": (0.5, 3.0), "routine": (2.0, 30.0)}
 PLAN = "血压/血糖已控制，继续原方案；按时社区随访，如症状加重及时上转"
+TELECONSULT_MINUTES = 30
+TELECONSULT_HOURS = range(1, 9)  # sessions start on the hour, 09:00-16:00 local (01:00-08:00 UTC)
+TELECONSULT_SEARCH_DAYS = 7  # a busy specialist's session moves to their next free hour, at most this far
 
 
 def _km(a: dict, b: dict) -> float:
@@ -73,6 +82,33 @@ def _pick(rng: random.Random, table) -> str:
 
 def _age(born: dt.date | None, today: dt.date) -> int:
     return (today - born).days // 365 if born else 40
+
+
+class _Diary:
+    """Practitioners' commitments as the risk rules' overlap rule reads them (every source in
+    medshare.risk.sources.COMMITMENT_SOURCES: rooms and theatres they booked for themselves, teleconsultations,
+    rota shifts), read in bulk for a window, and the demo's own new ones as it makes them.
+
+    A new commitment is free when it clashes with none of the practitioner's commitments at another site (within
+    the policy's travel gap, as the rule counts them) nor with any of the demo's own new ones at any site (one
+    doctor gives one consultation at a time)."""
+
+    def __init__(self, session: Session, practitioner_ids: set[int], start: dt.datetime, end: dt.datetime) -> None:
+        self.gap = dt.timedelta(minutes=RiskPolicy().travel_minutes)
+        self.held: dict[int, list[tuple[dt.datetime, dt.datetime, int, bool]]] = defaultdict(list)
+        for c in risk_sources.gather(risk_sources.COMMITMENT_SOURCES, session, start, end):
+            if c.practitioner_id in practitioner_ids and c.ends_at > c.starts_at:
+                self.held[c.practitioner_id].append((c.starts_at, c.ends_at, c.site_id, False))
+
+    def free(self, practitioner_id: int, site_id: int, start: dt.datetime, end: dt.datetime) -> bool:
+        for a, b, site, own in self.held.get(practitioner_id, ()):
+            gap = self.gap if site != site_id else dt.timedelta(0)
+            if (site != site_id or own) and a < end + gap and start < b + gap:
+                return False
+        return True
+
+    def add(self, practitioner_id: int, site_id: int, start: dt.datetime, end: dt.datetime) -> None:
+        self.held[practitioner_id].append((start, end, site_id, True))
 
 
 def extend(session: Session, context) -> dict[str, int]:
@@ -107,11 +143,15 @@ def extend(session: Session, context) -> dict[str, int]:
     if events:
         session.execute(sa.insert(ReferralEvent), events)
     counts["referrals"] = len(referrals)
-    consults = _teleconsults(rng, region, sites, doctors, records_at, now)
+    # Everything the doctors are committed to already (rooms they rent, above all), from the earliest
+    # teleconsultation to past the last shift.
+    diary = _Diary(session, {d["id"] for d in doctors}, now - dt.timedelta(days=HISTORY_DAYS + 1),
+                   now + dt.timedelta(days=30))
+    consults = _teleconsults(rng, region, sites, doctors, records_at, now, diary)
     if consults:
         session.execute(sa.insert(Teleconsult), consults)
     counts["teleconsultations"] = len(consults)
-    shifts = _rota(rng, sites, by_site, now)
+    shifts = _rota(rng, sites, by_site, now, diary)
     if shifts:
         session.execute(sa.insert(Shift), shifts)
     counts["night shifts"] = len(shifts)
@@ -243,7 +283,21 @@ def _referrals(rng, region, sites, records_at, community_of, team_of_record, now
     return rows, events
 
 
-def _teleconsults(rng, region, sites, doctors, records_at, now):
+def _free_hour(diary: _Diary, specialist: dict, start: dt.datetime) -> dt.datetime | None:
+    """The first hour from start (within consultation hours, on to the next days) the specialist is free."""
+    day, hour = start.date(), start.hour
+    for _ in range(TELECONSULT_SEARCH_DAYS * len(TELECONSULT_HOURS)):
+        at = dt.datetime.combine(day, dt.time(hour), dt.UTC)
+        if diary.free(specialist["id"], specialist["primary_institution_id"], at,
+                      at + dt.timedelta(minutes=TELECONSULT_MINUTES)):
+            return at
+        hour += 1
+        if hour not in TELECONSULT_HOURS:
+            day, hour = day + dt.timedelta(days=1), TELECONSULT_HOURS[0]
+    return None
+
+
+def _teleconsults(rng, region, sites, doctors, records_at, now, diary: _Diary):
     pool: dict[str, list[dict]] = {}
     for d in doctors:
         site = sites.get(d["primary_institution_id"])
@@ -256,8 +310,6 @@ def _teleconsults(rng, region, sites, doctors, records_at, now):
         return []
     accounts = {u["practitioner_id"] for u in region.users if u["practitioner_id"]}
     shown = [d for specialists in pool.values() for d in specialists if d["id"] in accounts]
-    tz_day = dt.timedelta(hours=1)  # sessions start on the hour, 09:00-16:00 local (01:00-08:00 UTC)
-    busy: set[tuple[int, dt.datetime]] = set()
     rows = []
     total = max(6, round(len(region.patient_records) * TELECONSULT_SHARE))
     for _ in range(total):
@@ -269,12 +321,15 @@ def _teleconsults(rng, region, sites, doctors, records_at, now):
             specialist, specialty = shown[0], shown[0]["specialty"]
         urgency = _pick(rng, URGENCIES)
         day = now.date() + dt.timedelta(days=rng.randrange(-HISTORY_DAYS, 10))
-        start = dt.datetime.combine(day, dt.time(rng.randrange(1, 9)), dt.UTC)
-        while (specialist["id"], start) in busy:
-            start += tz_day
-        busy.add((specialist["id"], start))
-        done = start + dt.timedelta(minutes=30) < now
+        start = _free_hour(diary, specialist, dt.datetime.combine(
+            day, dt.time(rng.randrange(TELECONSULT_HOURS[0], TELECONSULT_HOURS[-1] + 1)), dt.UTC))
+        if start is None:  # booked up for a week: the request goes unmade
+            continue
+        end = start + dt.timedelta(minutes=TELECONSULT_MINUTES)
+        done = end < now
         waiting = not done and rng.random() < 0.1
+        if not waiting:
+            diary.add(specialist["id"], specialist["primary_institution_id"], start, end)
         rows.append({
             "requester_institution_id": asker["id"], "requester_practitioner_id": None,
             "patient_record_id": record["id"], "specialty": specialty, "urgency": urgency,
@@ -282,22 +337,22 @@ def _teleconsults(rng, region, sites, doctors, records_at, now):
             "status": "requested" if waiting else "completed" if done else "scheduled",
             "specialist_id": None if waiting else specialist["id"],
             "specialist_institution_id": None if waiting else specialist["primary_institution_id"],
-            "starts_at": None if waiting else start, "ends_at": None if waiting else start + dt.timedelta(minutes=30),
+            "starts_at": None if waiting else start, "ends_at": None if waiting else end,
             "video_link": "", "opinion": "同意目前诊断，建议调整用药并两周后复诊" if done else "",
-            "opinion_signature": {}, "completed_at": start + dt.timedelta(minutes=30) if done else None,
+            "opinion_signature": {}, "completed_at": end if done else None,
             "fee_fen": care_rules.TELECONSULT_FEE_FEN[care_rules.Urgency(urgency)], "fee_posted": False,
             "created_by_user_id": None})
     return rows
 
 
-def _rota(rng, sites, by_site, now):
+def _rota(rng, sites, by_site, now, diary: _Diary):
     generalists = [p for s, staff in by_site.items() if sites.get(s, {}).get("type") in PRIMARY
                    for p in staff if p["profession"] == "doctor" and p["specialty"] == "全科"]
     paediatricians = [p for s, staff in by_site.items() if sites.get(s, {}).get("type") in HOSPITALS
                       for p in staff if p["profession"] == "doctor" and p["specialty"] == "儿科"]
     cardiologists = [p for s, staff in by_site.items() if sites.get(s, {}).get("type") in HOSPITALS
                      for p in staff if p["profession"] == "doctor" and p["specialty"] == "心内科"]
-    rows = []
+    rows, on_duty = [], set()
     nights = nightcare.nights(now - dt.timedelta(hours=1), 14)
     short = {3, 9}  # two nights left short, for the gap view
     for n, (start, end) in enumerate(nights):
@@ -307,23 +362,27 @@ def _rota(rng, sites, by_site, now):
             if not pool:
                 continue
             for k in range(count):
-                doctor = pool[(n * 7 + k * 3 + rng.randrange(len(pool))) % len(pool)]
+                drawn = (n * 7 + k * 3 + rng.randrange(len(pool))) % len(pool)
                 s, e = start, end
                 if n in short and pool is generalists and k == 1:
                     e = start + (end - start) / 3  # covers the evening only
                 if n in short and pool is paediatricians:
                     continue
+                if (pool[drawn]["id"], n) in on_duty:
+                    continue  # one doctor never holds two shifts of a night: drawn twice, the night is one short
+                # A doctor committed elsewhere that night (a room rented in the mall) hands the shift to the
+                # next colleague of the pool who is free.
+                doctor = next((d for d in (pool[(drawn + i) % len(pool)] for i in range(len(pool)))
+                               if (d["id"], n) not in on_duty
+                               and diary.free(d["id"], d["primary_institution_id"], s, e)), None)
+                if doctor is None:
+                    continue
+                on_duty.add((doctor["id"], n))
+                diary.add(doctor["id"], doctor["primary_institution_id"], s, e)
                 rows.append({"practitioner_id": doctor["id"], "institution_id": doctor["primary_institution_id"],
                              "specialty": doctor["specialty"], "starts_at": s, "ends_at": e, "cancelled": False,
                              "created_at": now, "updated_at": now})
-    # One doctor never holds two shifts of a night.
-    seen, unique_rows = set(), []
-    for row in rows:
-        key = (row["practitioner_id"], row["starts_at"].date())
-        if key not in seen:
-            seen.add(key)
-            unique_rows.append(row)
-    return unique_rows
+    return rows
 
 
 def _night_requests(rng, region, records_at, shifts, now):

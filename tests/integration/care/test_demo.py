@@ -1,5 +1,7 @@
-"""The demo region's tiered care: seeded deterministically, every referral state present, and the services
-reading it as they read real data (figures, panel, rota gaps, queues)."""
+"""The demo region's tiered care: seeded deterministically, every referral state present, the services
+reading it as they read real data (figures, panel, rota gaps, queues), and no shift or teleconsultation at
+one site while its doctor is committed at another (the risk scan the claims extension runs after it finds only
+the planted overlap)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,18 @@ import pytest
 import sqlalchemy as sa
 
 from medshare.accounts.models import Role
+from medshare.assets.models import Asset, AssetKind, Booking
 from medshare.care import family, nightcare, referrals
 from medshare.care.models import FollowUp, NightRequest, Referral, Team, Teleconsult
 from medshare.care.rules import ReferralStatus
 from medshare.db import make_engine, session_factory, transaction, upgrade
 from medshare.demo import care, service
+from medshare.demo import claims as demo_claims
 from medshare.demo.extensions import DemoContext
 from medshare.demo.generator import generate
+from medshare.risk import rules as risk_rules
+from medshare.risk import sources as risk_sources
+from medshare.risk.models import RiskAlert
 from tests.conftest import BACKENDS, fresh_database_url
 from tests.integration.care.conftest import principal
 
@@ -32,7 +39,12 @@ def seeded(request, tmp_path_factory) -> Iterator[tuple]:
             service.load(session, region, password_hash="unusable")
         with transaction(session_factory(engine)) as session:
             counts = care.extend(session, DemoContext(region, "unusable"))
-        yield engine, region, counts
+        # Claims comes after care among the extensions: it plants the risks and runs the first scan.
+        with session_factory(engine)() as session:
+            last_booking = session.scalar(sa.select(sa.func.max(Booking.id)))
+        with transaction(session_factory(engine)) as session:
+            claim_counts = demo_claims.extend(session, DemoContext(region, "unusable"))
+        yield engine, region, counts | {"claims": claim_counts, "last booking before claims": last_booking}
         engine.dispose()
 
 
@@ -84,3 +96,33 @@ def test_the_services_read_the_demo_like_real_data(seeded):
         assert panel["contracts"] > 0 and panel["due"] + panel["overdue"] > 0
         _rows, total = nightcare.list_requests(session, regulator, queue="institution", now=now)
         assert total == 12
+
+
+def test_no_shift_or_teleconsultation_clashes_with_a_commitment_elsewhere(seeded):
+    engine, region, counts = seeded
+    now = dt.datetime.combine(region.today, dt.time(12), dt.UTC)
+    with session_factory(engine)() as session:
+        commitments = risk_sources.gather(risk_sources.COMMITMENT_SOURCES, session, now - dt.timedelta(days=90),
+                                          now + dt.timedelta(days=90))
+        given = session.scalar(sa.select(sa.func.count()).select_from(Teleconsult).where(
+            Teleconsult.specialist_id.is_not(None)))
+    care_made = [c for c in commitments if c.source in ("teleconsultation", "rota_shift")]
+    assert len(care_made) == counts["night shifts"] + given  # the window holds every one of them
+    clashes = [o for o in risk_rules.overlaps(commitments)
+               if {o.first.source, o.second.source} & {"teleconsultation", "rota_shift"}]
+    assert clashes == []
+
+
+def test_the_first_risk_scan_finds_the_planted_overlap_and_no_other(seeded):
+    engine, _region, counts = seeded
+    assert counts["claims"]["planted risks"] == 3
+    with session_factory(engine)() as session:
+        # The plant: a research instrument booked by a doctor inside a mall consulting room they rent.
+        planted = set(session.scalars(sa.select(Booking.id).join(Asset).where(
+            Booking.id > counts["last booking before claims"], Asset.kind == AssetKind.RESEARCH_INSTRUMENT)))
+        alerts = session.scalars(sa.select(RiskAlert).where(RiskAlert.rule == "overlap")).all()
+    assert len(planted) == 1 and alerts
+    for alert in alerts:  # one alert per room of the mall the doctor holds at that time
+        refs = {c["ref"] for c in alert.evidence["commitments"]}
+        assert all(ref.startswith("booking:") for ref in refs), alert.summary
+        assert {f"booking:{b}" for b in planted} & refs, alert.summary
