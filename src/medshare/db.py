@@ -149,7 +149,7 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the database schema up to revision (default: every branch head, so domains may migrate independently)."""
     from alembic import command
 
-    with engine.connect() as connection:
+    with _migration_connection(engine) as connection:
         command.upgrade(_alembic_config(connection), revision)
         connection.commit()
 
@@ -158,9 +158,30 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Take the database schema back to revision ("base" removes every table)."""
     from alembic import command
 
-    with engine.connect() as connection:
+    with _migration_connection(engine) as connection:
         command.downgrade(_alembic_config(connection), revision)
         connection.commit()
+
+
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection for migrations. On SQLite, foreign keys are off while they run: a batch migration
+    rebuilds a table (copy, drop, rename), and dropping a table other rows refer to would fail or cascade.
+    The pragma only takes effect outside a transaction, so it is set on the raw connection before the
+    first statement; the keys are checked afterwards and switched back on."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            yield connection
+            if sqlite:
+                broken = connection.connection.driver_connection.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def autogenerate(engine: Engine, message: str) -> None:

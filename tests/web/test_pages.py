@@ -218,33 +218,18 @@ def test_an_institution_admin_cannot_open_another_institutions_edit_page(live_se
         assert client.get("/admin/communities").status_code == 403
 
 
-def test_a_regions_directory_search_answers_well_under_200_ms(live_server, committed, platform_admin):
+def test_a_regions_directory_search_filters_by_division_and_type(live_server, committed, platform_admin):
+    # Speed is measured by `medshare bench directory`; this checks what a filtered search returns.
     prefix = f"35{int(time.time() * 1000) % 10_000:04d}"[:4]
     with transaction(committed) as session:
-        actor = platform_admin.principal
-        ids = []
-        for n in range(290):
-            ids.append(registry.create_institution(session, actor, _institution_in(prefix, n)).id)
-            if n % 3 == 0:
-                registry.add_licence(session, actor, session.get(Institution, ids[-1]), LicenceIn(
-                    number=f"L{n}", valid_from=dt.date(2022, 1, 1), valid_to=dt.date(2030, 1, 1)))
-        for n in range(2000):
-            registry.create_practitioner(session, actor, PractitionerIn(
-                licence_number=unique("P"), name=f"李{'伟芳娜敏静'[n % 5]}{n}", profession="doctor",
-                title="attending", primary_institution_id=ids[n % len(ids)]))
+        names = {n: registry.create_institution(session, platform_admin.principal, _institution_in(prefix, n)).name
+                 for n in range(10)}
     with httpx.Client(base_url=live_server.url, timeout=30) as client:
-        client.get("/")  # warm up
-        timings = []
-        for url in (f"/?division={prefix}", f"/?division={prefix}&type=tertiary_hospital", "/?q=区域医院1",
-                    "/practitioners?q=李伟", "/practitioners?profession=doctor&title=attending"):
-            for _ in range(3):
-                started = time.perf_counter()
-                answer = client.get(url, headers={"HX-Request": "true"})
-                timings.append(time.perf_counter() - started)
-                assert answer.status_code == 200
-        timings.sort()
-        assert timings[len(timings) // 2] < 0.1, timings
-        assert timings[-1] < 0.2, timings
+        everyone = client.get(f"/?division={prefix}", headers={"HX-Request": "true"})
+        tertiary = client.get(f"/?division={prefix}&type=tertiary_hospital", headers={"HX-Request": "true"})
+    assert everyone.status_code == tertiary.status_code == 200
+    assert all(name in everyone.text for name in names.values())
+    assert [n for n, name in names.items() if name in tertiary.text] == [0, 5]  # every fifth is tertiary
 
 
 def _institution_in(prefix: str, n: int):

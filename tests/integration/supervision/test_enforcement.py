@@ -16,9 +16,16 @@ from medshare.supervision import cases
 from medshare.supervision.models import ActionKind, SanctionKind
 from medshare.supervision.standing import NotInGoodStanding, today
 from tests import factories as f
-from tests.integration.care.conftest import county, principal  # noqa: F401 - fixtures
+from tests.conftest import rolled_back_session
+from tests.integration.care.conftest import care_engine, county, principal  # noqa: F401 - fixtures
 from tests.integration.care.test_referrals import CRISIS, T0
 from tests.integration.supervision.conftest import make_scene
+
+
+@pytest.fixture
+def session(care_engine):  # noqa: F811
+    """Care's own database: referral targets and specialist pools are region-wide."""
+    yield from rolled_back_session(care_engine)
 
 
 def _blacklist(session, regulator, *, institution_id, practitioner_id=None):
