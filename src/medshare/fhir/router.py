@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from medshare.accounts import service as accounts
 from medshare.accounts.models import AuthToken, TokenKind
@@ -220,8 +221,25 @@ def bundle(request: Request, caller: CallerDep, session: SessionDep, body: BodyD
         if body.get("type") == "batch":
             result = store.batch(session, caller.principal, body, base_url(request), options)
         else:
-            result = store.transaction(session, caller.principal, body, base_url(request), options)
+            result = _applied_despite_races(session, lambda: store.transaction(
+                session, caller.principal, body, base_url(request), options))
     return fhir_response(result)
+
+
+def _applied_despite_races(session: Session, apply, attempts: int = 3):
+    """Apply a transaction Bundle in a savepoint, again if it collided with one committed at the same time
+    (both creating the same identifier or person): by then the other has committed, so this one finds its
+    rows instead of inserting them twice. Still all or nothing; the last collision is the client's 409."""
+    for attempt in range(attempts):
+        savepoint = session.begin_nested()
+        try:
+            result = apply()
+            savepoint.commit()
+            return result
+        except IntegrityError:
+            savepoint.rollback()
+            if attempt == attempts - 1:
+                raise
 
 
 # Type-level and instance-level interactions
