@@ -331,14 +331,18 @@ def _prepare(url: str, scale: str, seed: int, institutions_wanted: int, clients_
         candidates.sort(key=lambda i: -len(with_results.get(i.id, [])))
         chosen = candidates[:institutions_wanted]
         places = []
-        for n, institution in enumerate(chosen):
-            user = accounts.create_user(session, None, UserIn(
-                username=f"bench-api-{n:03d}", password=uuid.uuid4().hex, role=Role.INSTITUTION_ADMIN,
-                institution_id=institution.id))
+        for institution in chosen:
             patients = with_results.get(institution.id, [])[:200] or list(session.scalars(
                 sa.select(PatientRecord.id).where(PatientRecord.institution_id == institution.id)
                 .order_by(PatientRecord.id).limit(200)))
+            if not patients:  # nobody to read there (small regions): its clients would have no FHIR work
+                continue
+            user = accounts.create_user(session, None, UserIn(
+                username=f"bench-api-{len(places):03d}", password=uuid.uuid4().hex, role=Role.INSTITUTION_ADMIN,
+                institution_id=institution.id))
             places.append((user, institution, [str(p) for p in patients]))
+        if not places:
+            raise RuntimeError("no requesting institution of the region has a patient record to read")
         plans = []
         for n in range(clients_wanted):
             user, institution, patients = places[n % len(places)]
