@@ -863,18 +863,7 @@ def observation_to_fhir(session: Session, row: rm.Observation, out: dict) -> Non
          if row.interpretation else None)
     out.pop("effectivePeriod", None)
     out.pop("effectiveInstant", None)
-    _put(out, "effectiveDateTime", iso(row.effective_at))
-    _put(out, "issued", iso(row.issued))
-    out["subject"] = {"reference": f"Patient/{row.patient_record_id}"}
-    _put(out, "encounter", ref("Encounter", session.get(rm.Encounter, row.encounter_id)) if row.encounter_id else None)
-    _put(out, "basedOn", [ref("ServiceRequest", session.get(rm.ServiceRequest, row.based_on_id))]
-         if row.based_on_id else None)
-    performers = []
-    if row.performer_institution_id:
-        performers.append({"reference": f"Organization/{row.performer_institution_id}"})
-    if row.performer_practitioner_id:
-        performers.append({"reference": f"Practitioner/{row.performer_practitioner_id}"})
-    _put(out, "performer", performers or None)
+    _put_result_context(session, out, row)
     _put(out, "component", row.components or None)
 
 
@@ -928,18 +917,7 @@ def report_to_fhir(session: Session, row: rm.DiagnosticReport, out: dict) -> Non
     out["code"] = concept(out.get("code"), row.code_system, row.code, row.code_display) or {"text": ""}
     _put(out, "conclusion", row.conclusion)
     out.pop("effectivePeriod", None)
-    _put(out, "effectiveDateTime", iso(row.effective_at))
-    _put(out, "issued", iso(row.issued))
-    out["subject"] = {"reference": f"Patient/{row.patient_record_id}"}
-    _put(out, "encounter", ref("Encounter", session.get(rm.Encounter, row.encounter_id)) if row.encounter_id else None)
-    _put(out, "basedOn", [ref("ServiceRequest", session.get(rm.ServiceRequest, row.based_on_id))]
-         if row.based_on_id else None)
-    performers = []
-    if row.performer_institution_id:
-        performers.append({"reference": f"Organization/{row.performer_institution_id}"})
-    if row.performer_practitioner_id:
-        performers.append({"reference": f"Practitioner/{row.performer_practitioner_id}"})
-    _put(out, "performer", performers or None)
+    _put_result_context(session, out, row)
     _put(out, "resultsInterpreter", [{"reference": f"Practitioner/{row.interpreter_practitioner_id}"}]
          if row.interpreter_practitioner_id else None)
     displays = {r.get("reference"): r.get("display") for r in out.get("result") or []}
@@ -1162,3 +1140,19 @@ def patient_of(kind: str, row: Any) -> int | None:
     if kind == "Patient":
         return row.id
     return getattr(row, "patient_record_id", None)
+
+
+def _put_result_context(session: Session, out: dict, row) -> None:
+    """What an Observation and a DiagnosticReport share: when, whose, in which encounter, on which order, by whom."""
+    _put(out, "effectiveDateTime", iso(row.effective_at))
+    _put(out, "issued", iso(row.issued))
+    out["subject"] = {"reference": f"Patient/{row.patient_record_id}"}
+    _put(out, "encounter", ref("Encounter", session.get(rm.Encounter, row.encounter_id)) if row.encounter_id else None)
+    _put(out, "basedOn", [ref("ServiceRequest", session.get(rm.ServiceRequest, row.based_on_id))]
+         if row.based_on_id else None)
+    performers = []
+    if row.performer_institution_id:
+        performers.append({"reference": f"Organization/{row.performer_institution_id}"})
+    if row.performer_practitioner_id:
+        performers.append({"reference": f"Practitioner/{row.performer_practitioner_id}"})
+    _put(out, "performer", performers or None)
