@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medshare import __version__, input_guard
 from medshare.accounts.router import router as accounts_router
+from medshare.admission import AdmissionGate
 from medshare.api_schema import document_errors
 from medshare.assets.router import router as assets_router
 from medshare.audit import signing as audit_signing
@@ -173,6 +174,20 @@ async def _refuse_input(scope, receive, send, path: str, found: list[tuple[str, 
     await response(scope, receive, send)
 
 
+async def _overloaded(scope, receive, send) -> None:
+    """503 for a request that waited in line too long (see medshare.admission); nothing was done."""
+    path, detail = scope["path"], "the server is busy with other requests; nothing was changed, try again"
+    if path == "/fhir" or path.startswith("/fhir/"):
+        outcome = {"resourceType": "OperationOutcome",
+                   "issue": [{"severity": "error", "code": "throttled", "diagnostics": detail}]}
+        response = JSONResponse(outcome, status_code=503, media_type="application/fhir+json")
+    else:
+        response = _problem_response(Request(scope, receive), Problem(503, "Service overloaded", detail,
+                                                                      "overloaded", path))
+    response.headers["Retry-After"] = "5"
+    await response(scope, receive, send)
+
+
 class OriginAndLimits:
     """Refuse oversized bodies, tag each request with its origin for the audit trail, add security headers.
 
@@ -279,6 +294,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.writer = session_factory(engine, writing=True)
 
     app.add_middleware(OriginAndLimits, hsts=settings.cookie_secure)
+    # Added last, so outermost: a request waiting in line has not been read or tagged yet.
+    app.add_middleware(AdmissionGate, limit=settings.max_requests_in_progress,
+                       queue_seconds=settings.request_queue_seconds, refuse=_overloaded)
     install_error_handlers(app)
     document_errors(app)
 

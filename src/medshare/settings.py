@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         "([{code, lateness_cost}], most urgent first), max_source_km, km_per_day, horizon_days, substitute_cost, "
         "source_kinds, region_digits"
     )
+    max_requests_in_progress: int = Field(
+        default=32, ge=1, description="requests one server process works on at once; the others wait in line")
+    request_queue_seconds: float = Field(
+        default=20.0, gt=0, description="how long a request may wait in line before a 503 with Retry-After")
     default_locale: str = "en"
     timezone: str = Field(default="Asia/Shanghai", description="the region's local time, for opening hours")
 

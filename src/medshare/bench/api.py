@@ -41,6 +41,7 @@ from medshare.bench.booking import REQUESTER_TYPES, SEARCHES, _percentiles
 from medshare.bench.directory import NAMES, QUERIES
 from medshare.bench.fhir import LOADS
 from medshare.bench.server import free_port
+from medshare.settings import get_settings
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -244,9 +245,14 @@ class ClientProcesses:
         deadline = time.monotonic() + timeout
         while len(out) < count:
             try:
-                kind, index, payload = self.outbox.get(timeout=max(1.0, deadline - time.monotonic()))
+                kind, index, payload = self.outbox.get(timeout=1.0)
             except queue.Empty:
-                raise RuntimeError(f"client processes did not report {what} in time") from None
+                dead = [p.pid for p in self.processes if not p.is_alive()]
+                if dead:
+                    raise RuntimeError(f"client processes {dead} died while {what} was awaited") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"client processes did not report {what} in time") from None
+                continue
             if kind != what:
                 raise RuntimeError(f"client process {index} said {kind} while {what} was awaited")
             out.append(payload)
@@ -378,7 +384,8 @@ def _run(url: str, folder: Path, options: BenchOptions, scale: str, workers: int
     finally:
         clients.close()
         server.stop()
-    return {"served_by": f"uvicorn, {workers} worker{'s' if workers > 1 else ''}", **world,
+    return {"served_by": f"uvicorn, {workers} worker{'s' if workers > 1 else ''}",
+            "requests_in_progress_per_worker": get_settings().max_requests_in_progress, **world,
             "client_processes": sizes["processes"], "levels": levels}
 
 
