@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import itertools
-import math
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -17,25 +16,17 @@ from medshare.assets.schemas import AssetIn, AssetPatch, BlackoutIn
 from medshare.audit.service import record_event
 from medshare.db import utcnow
 from medshare.errors import Forbidden, InvalidInput, NotFound
+from medshare.geo import bounding_box, distance_km
 from medshare.permissions import Permission, Principal, authorize
 from medshare.registry import service as registry
 from medshare.registry.models import CommunityMembership, Institution, Registration
 from medshare.settings import get_settings
 from medshare.supervision.standing import blacklisted_among, ensure_in_good_standing
 
-EARTH_RADIUS_KM = 6371.0
-
 
 def region_tz() -> ZoneInfo:
     """The region's local time zone (opening hours are local)."""
     return ZoneInfo(get_settings().timezone)
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
 def get_asset(session: Session, asset_id: int) -> Asset:
@@ -307,6 +298,11 @@ def search_slots(
         query = query.where(Asset.modality == modality)
     if kind:
         query = query.where(Asset.kind == kind)
+    if exam_code:
+        query = query.where(Asset.exam_types.any(ExamType.code == exam_code))
+    if latitude is not None and longitude is not None and radius_km is not None:
+        south, north, west, east = bounding_box(latitude, longitude, radius_km)
+        query = query.where(Asset.latitude.between(south, north), Asset.longitude.between(west, east))
     wanted = set(capabilities or [])
     nearby = []
     for asset in session.scalars(query):

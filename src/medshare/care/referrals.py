@@ -19,6 +19,7 @@ from medshare.care.rules import Direction, ReferralStatus, Urgency
 from medshare.care.schemas import CarePlanIn, ReferralIn, ReferralPatch
 from medshare.db import utcnow
 from medshare.errors import Conflict, Forbidden, InvalidInput, NotFound
+from medshare.geo import distance_km
 from medshare.identity.models import PersonLink
 from medshare.permissions import Permission, Principal, Scope, authorize, scope_of
 from medshare.records import access
@@ -309,7 +310,7 @@ def suggest_targets(session: Session, actor: Principal, referral: Referral, *, l
     for inst in institutions:
         distance = None
         if None not in (source.latitude, source.longitude, inst.latitude, inst.longitude):
-            distance = rules.distance_km(source.latitude, source.longitude, inst.latitude, inst.longitude)
+            distance = distance_km(source.latitude, source.longitude, inst.latitude, inst.longitude)
         candidates.append(rules.Candidate(
             institution_id=inst.id, level=common.level_of(inst), specialists=specialists.get(inst.id, 0),
             equipment=frozenset(kit.get(inst.id, set())), open_referrals=open_.get(inst.id, 0),

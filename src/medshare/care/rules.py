@@ -316,14 +316,6 @@ def assess(policy: ConditionPolicy, observations: Mapping[str, object]) -> Asses
 # Suggested targets ---------------------------------------------------------------------------------------------
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
-
-
 @dataclass(frozen=True)
 class Candidate:
     institution_id: int

@@ -45,6 +45,7 @@ from medshare.care.models import (
     TeamMember,
     Teleconsult,
 )
+from medshare.geo import distance_km
 from medshare.risk import sources as risk_sources
 from medshare.risk.service import RiskPolicy
 
@@ -73,7 +74,7 @@ TELECONSULT_SEARCH_DAYS = 7  # a busy specialist's session moves to their next f
 
 
 def _km(a: dict, b: dict) -> float:
-    return care_rules.distance_km(a["latitude"], a["longitude"], b["latitude"], b["longitude"])
+    return distance_km(a["latitude"], a["longitude"], b["latitude"], b["longitude"])
 
 
 def _pick(rng: random.Random, table) -> str:

@@ -21,7 +21,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
-EARTH_RADIUS_KM = 6371.0
+from medshare.geo import EARTH_RADIUS_KM
+
 # Capability ranks: a vehicle may carry a patient whose need ranks no higher than its own.
 CAPABILITY_RANK = {"seated": 0, "bls": 1, "als": 2}
 FORBIDDEN = 1e12  # cost of a pair that must never be chosen (finite: the solver needs a feasible matrix)

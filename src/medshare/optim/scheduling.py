@@ -29,7 +29,7 @@ REASONS = {
     NO_CAPACITY: "no-free-capacity-at-eligible-assets-within-horizon",
     BEYOND_HORIZON: "earliest-date-beyond-horizon",
 }
-EARTH_RADIUS_KM = 6371.0
+from medshare.geo import EARTH_RADIUS_KM  # noqa: E402
 
 
 def project_km(latitude: np.ndarray, longitude: np.ndarray, *, origin: tuple[float, float] | None = None) -> np.ndarray:
