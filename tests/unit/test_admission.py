@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import anyio
 import httpx
-import pytest
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -12,12 +13,16 @@ from starlette.routing import Route
 from medshare.admission import AdmissionGate
 from medshare.main import _overloaded
 
-pytestmark = pytest.mark.anyio
 
+def in_own_loop(test):
+    """Run an async test in an event loop of its own thread (a browser test may hold this thread's loop)."""
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
+    def run():
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(anyio.run, test).result()
+
+    run.__name__, run.__doc__ = test.__name__, test.__doc__
+    return run
 
 
 class Held:
@@ -50,6 +55,7 @@ async def _until(condition) -> None:
             await anyio.sleep(0.01)
 
 
+@in_own_loop
 async def test_requests_beyond_the_limit_wait_and_are_served_in_arrival_order():
     held = Held()
     async with held.app(limit=2, queue_seconds=30) as client, anyio.create_task_group() as group:
@@ -70,6 +76,7 @@ async def test_requests_beyond_the_limit_wait_and_are_served_in_arrival_order():
     assert held.finished[2:] == ["2", "3", "4", "5"]
 
 
+@in_own_loop
 async def test_a_request_that_waits_too_long_gets_503_with_retry_after_and_never_reaches_the_app():
     held = Held()
     async with held.app(limit=1, queue_seconds=0.2) as client, anyio.create_task_group() as group:
@@ -88,6 +95,7 @@ async def test_a_request_that_waits_too_long_gets_503_with_retry_after_and_never
     assert held.finished == [""]
 
 
+@in_own_loop
 async def test_a_slot_is_given_back_when_a_request_fails():
     async def fail(request):
         raise RuntimeError("route failed")
