@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
+import anyio
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
@@ -70,3 +73,15 @@ def make_patient(session: Session, actor: Principal, institution_id: int, **over
 def token_for(session: Session, user: User) -> str:
     raw, _ = accounts.issue_token(session, user, TokenKind.API, dt.timedelta(hours=1))
     return raw
+
+
+def in_own_loop(test):
+    """Run an async test (with its fixtures) in an event loop of its own thread: a browser test
+    may hold the loop of the worker's main thread."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(anyio.run, functools.partial(test, *args, **kwargs)).result()
+
+    return run

@@ -293,10 +293,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.reader = session_factory(engine, writing=False)
     app.state.writer = session_factory(engine, writing=True)
 
-    app.add_middleware(OriginAndLimits, hsts=settings.cookie_secure)
-    # Added last, so outermost: a request waiting in line has not been read or tagged yet.
+    # Inside OriginAndLimits: bad input is refused without waiting in line, and a 503 for a
+    # request that waited too long carries the security headers like every other answer.
     app.add_middleware(AdmissionGate, limit=settings.max_requests_in_progress,
                        queue_seconds=settings.request_queue_seconds, refuse=_overloaded)
+    app.add_middleware(OriginAndLimits, hsts=settings.cookie_secure)
     install_error_handlers(app)
     document_errors(app)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import anyio
 import httpx
 from starlette.applications import Starlette
@@ -12,17 +10,7 @@ from starlette.routing import Route
 
 from medshare.admission import AdmissionGate
 from medshare.main import _overloaded
-
-
-def in_own_loop(test):
-    """Run an async test in an event loop of its own thread (a browser test may hold this thread's loop)."""
-
-    def run():
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(anyio.run, test).result()
-
-    run.__name__, run.__doc__ = test.__name__, test.__doc__
-    return run
+from tests.factories import in_own_loop
 
 
 class Held:

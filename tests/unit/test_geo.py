@@ -28,7 +28,7 @@ def test_every_point_within_the_radius_lies_in_the_box(latitude, longitude, radi
 
 
 def test_the_box_is_tight_along_the_meridian_and_the_parallel():
-    south, north, west, east = bounding_box(26.26, 117.64, 60)
+    south, north, _, east = bounding_box(26.26, 117.64, 60)
     assert math.isclose(distance_km(26.26, 117.64, north, 117.64), 60, rel_tol=1e-6)
     assert math.isclose(distance_km(26.26, 117.64, south, 117.64), 60, rel_tol=1e-6)
     assert 55 < distance_km(26.26, 117.64, 26.26, east) < 61  # a little wider: great circles bend poleward

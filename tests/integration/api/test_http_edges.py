@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
+
+from medshare.admission import AdmissionGate
+from medshare.main import create_app
+from tests.factories import in_own_loop
 from tests.integration.api.conftest import auth
 
 
@@ -22,3 +27,23 @@ def test_an_oversized_body_is_refused_before_the_route_and_writes_nothing(client
     assert response.status_code == 413
     assert response.json()["code"] == "body-too-large"
     assert client.get("/api/v1/institutions", headers=auth(world.tokens["platform"])).json()["total"] == before
+
+
+@in_own_loop
+async def test_an_overloaded_server_answers_503_in_each_clients_language_with_the_usual_headers(settings):
+    app = create_app(settings.model_copy(update={"max_requests_in_progress": 1, "request_queue_seconds": 0.2}))
+    app.middleware_stack = app.build_middleware_stack()
+    gate = app.middleware_stack
+    while not isinstance(gate, AdmissionGate):
+        gate = gate.app
+    await gate._admission().acquire_on_behalf_of("a request in progress")  # the only slot taken
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://medshare") as client:
+        page, api, fhir = [await client.get(path) for path in ("/", "/api/v1/institutions", "/fhir/Patient")]
+        health = await client.get("/healthz")
+    assert health.status_code == 200  # the liveness probe skips the line
+    for response in (page, api, fhir):
+        assert response.status_code == 503 and response.headers["retry-after"] == "5"
+        assert response.headers["x-frame-options"] == "DENY" and "x-request-id" in response.headers
+    assert page.headers["content-type"].startswith("text/html")
+    assert api.headers["content-type"].startswith("application/problem+json") and api.json()["code"] == "overloaded"
+    assert fhir.json()["resourceType"] == "OperationOutcome" and fhir.json()["issue"][0]["code"] == "throttled"
