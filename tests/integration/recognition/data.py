@@ -14,10 +14,10 @@ from tests import factories as f
 
 
 def observation(session, record, institution_id: int, code: str = "2823-3", days_ago: float = 2, value: float = 4.1,
-                status: str = "final") -> Observation:
+                status: str = "final", now: dt.datetime | None = None) -> Observation:
     row = Observation(status=status, category="laboratory", code_system="http://loinc.org", code=code,
                       code_display="Potassium", value_kind="quantity", value_quantity=value, value_unit="mmol/L",
-                      effective_at=utcnow() - dt.timedelta(days=days_ago), patient_record_id=record.id,
+                      effective_at=(now or utcnow()) - dt.timedelta(days=days_ago), patient_record_id=record.id,
                       performer_institution_id=institution_id, custodian_institution_id=institution_id,
                       resource={"resourceType": "Observation"})
     session.add(row)
@@ -26,12 +26,14 @@ def observation(session, record, institution_id: int, code: str = "2823-3", days
 
 
 def report(session, record, institution_id: int, code: str = "CT-CHEST-PLAIN", days_ago: float = 5,
-           status: ReportStatus = ReportStatus.FINAL, author: int | None = None) -> DiagnosticReport:
+           status: ReportStatus = ReportStatus.FINAL, author: int | None = None,
+           now: dt.datetime | None = None) -> DiagnosticReport:
     row = DiagnosticReport(status=status, category="CT", code_system="https://medshare.example/fhir/CodeSystem/exam",
                            code=code, code_display="CT chest plain", conclusion="No active lesion.",
-                           effective_at=utcnow() - dt.timedelta(days=days_ago), patient_record_id=record.id,
-                           performer_institution_id=institution_id, custodian_institution_id=institution_id,
-                           performer_practitioner_id=author, resource={"resourceType": "DiagnosticReport"})
+                           effective_at=(now or utcnow()) - dt.timedelta(days=days_ago),
+                           patient_record_id=record.id, performer_institution_id=institution_id,
+                           custodian_institution_id=institution_id, performer_practitioner_id=author,
+                           resource={"resourceType": "DiagnosticReport"})
     session.add(row)
     session.flush()
     return row

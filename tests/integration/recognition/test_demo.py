@@ -38,11 +38,14 @@ def test_the_demo_extension_accredits_signs_and_records_a_history(session, monke
     try:
         r = region(session)
         there = session.get(PatientRecord, r.there)
-        for days in (1, 3, 20, 40):
-            observation(session, there, r.tertiary, days_ago=days)
-        ct = report(session, there, r.tertiary, days_ago=3, author=r.doctor.practitioner_id)
-        ct.interpreter_practitioner_id = r.doctor.practitioner_id
+        # The results' ages count back from the demo's own clock (10:00 UTC of its day), not the
+        # wall clock, so which later orders fall inside an item's window is the same at any hour.
         today = dt.date.today()
+        demo_now = dt.datetime.combine(today, dt.time(10), dt.UTC)
+        for days in (1, 3, 20, 40):
+            observation(session, there, r.tertiary, days_ago=days, now=demo_now)
+        ct = report(session, there, r.tertiary, days_ago=3, author=r.doctor.practitioner_id, now=demo_now)
+        ct.interpreter_practitioner_id = r.doctor.practitioner_id
         counts = demo.extend(session, SimpleNamespace(region=SimpleNamespace(seed=7, scale="small", today=today)))
     finally:
         get_settings.cache_clear()
