@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
@@ -22,6 +23,20 @@ class Strict(BaseModel):
     """Input bodies: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Patch(Strict):
+    """Partial updates: a field left out keeps its value; null clears it, but only the fields named in
+    `clearable` may be cleared (the others hold something every record must have)."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_only_where_clearable(cls, value, info: ValidationInfo):
+        if value is None and info.field_name not in cls.clearable:
+            raise PydanticCustomError("not-null", "may not be null: leave the field out to keep its value")
+        return value
 
 
 class Out(BaseModel):

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from medshare.accounts.models import Role
-from medshare.schemas import Out, Strict
+from medshare.schemas import Out, Patch, Strict
 
 Locale = Literal["en", "zh_Hans"]
 
@@ -24,7 +24,7 @@ class UserIn(Strict):
     locale: Locale = "en"
 
 
-class UserPatch(Strict):
+class UserPatch(Patch):
     display_name: str | None = Field(None, max_length=100)
     password: str | None = Field(None, min_length=1, max_length=200)
     role: Role | None = None

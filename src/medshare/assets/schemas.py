@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from medshare.assets.models import AssetKind, Bookers, BookingStatus, Modality, OpenTo, PriceCategory
-from medshare.schemas import Out, Strict
+from medshare.schemas import Out, Patch, Strict
 
 
 class HoursIn(Strict):
@@ -63,7 +63,8 @@ class AssetIn(Strict):
     prices: list[PriceIn] = Field(default_factory=list)
 
 
-class AssetPatch(Strict):
+class AssetPatch(Patch):
+    clearable = frozenset({"quota_count"})
     name: str | None = Field(None, min_length=1, max_length=200)
     capabilities: list[str] | None = None
     site: str | None = Field(None, max_length=200)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from medshare.permissions import Permission, Principal, Scope, scope_of
-from medshare.schemas import Out, Strict
+from medshare.schemas import Out, Patch, Strict
 
 if TYPE_CHECKING:
     from medshare.identity.models import PatientRecord, PersonLink
@@ -29,7 +29,8 @@ class PatientRecordIn(Strict):
     address: str = Field("", max_length=300)
 
 
-class PatientRecordPatch(Strict):
+class PatientRecordPatch(Patch):
+    clearable = frozenset({"birth_date", "national_id"})
     name: str | None = Field(None, min_length=1, max_length=100)
     name_pinyin: str | None = Field(None, max_length=200)
     sex: Sex | None = None

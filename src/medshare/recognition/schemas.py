@@ -7,7 +7,7 @@ import datetime as dt
 from pydantic import Field, model_validator
 
 from medshare.recognition.models import Decision, ItemCategory, RepeatReason, ResultKind
-from medshare.schemas import Out, Strict
+from medshare.schemas import Out, Patch, Strict
 
 
 class ItemIn(Strict):
@@ -24,7 +24,7 @@ class ItemIn(Strict):
     basis: str = Field("", max_length=300, description="where the window comes from")
 
 
-class ItemPatch(Strict):
+class ItemPatch(Patch):
     name: str | None = Field(None, min_length=1, max_length=200)
     name_zh: str | None = Field(None, max_length=200)
     match_codes: list[str] | None = Field(None, max_length=20)

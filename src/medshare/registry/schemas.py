@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from medshare.registry.models import InstitutionStatus, InstitutionType, Profession, Title
-from medshare.schemas import Out, Strict
+from medshare.schemas import Out, Patch, Strict
 
 GradeClass = Literal["A", "B", "C"]
 Sex = Literal["male", "female", "other", "unknown"]
@@ -28,7 +28,8 @@ class InstitutionIn(Strict):
     phone: str = Field("", max_length=40)
 
 
-class InstitutionPatch(Strict):
+class InstitutionPatch(Patch):
+    clearable = frozenset({"grade_level", "grade_class", "latitude", "longitude"})
     name: str | None = Field(None, min_length=1, max_length=200)
     name_en: str | None = Field(None, max_length=200)
     type: InstitutionType | None = None
@@ -121,7 +122,8 @@ class PractitionerIn(Strict):
     licence_valid_to: dt.date | None = None
 
 
-class PractitionerPatch(Strict):
+class PractitionerPatch(Patch):
+    clearable = frozenset({"licence_valid_to"})
     name: str | None = Field(None, min_length=1, max_length=100)
     name_pinyin: str | None = Field(None, max_length=200)
     sex: Sex | None = None

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from medshare.assets.models import Modality
 from medshare.scheduling.rules import RequestStatus, Urgency
-from medshare.schemas import Out, Strict
+from medshare.schemas import Out, Patch, Strict
 
 
 class ExamRequestIn(Strict):
@@ -26,7 +26,8 @@ class ExamRequestIn(Strict):
     note: str = Field("", max_length=500)
 
 
-class ExamRequestPatch(Strict):
+class ExamRequestPatch(Patch):
+    clearable = frozenset({"max_travel_km", "preferred_owner_institution_id"})
     urgency: Urgency | None = None
     earliest_date: dt.date | None = None
     max_travel_km: float | None = Field(None, gt=0, le=1000)

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from medshare.schemas import Out, Strict
+from medshare.schemas import Out, Patch, Strict
 from medshare.transport.rules import RequestStatus, VehicleKind, VehicleStatus
 from medshare.triage.rules import DEFAULT_POLICY, Capability
 
@@ -21,7 +21,8 @@ class VehicleIn(Strict):
     longitude: float | None = None
 
 
-class VehiclePatch(Strict):
+class VehiclePatch(Patch):
+    clearable = frozenset({"station_institution_id"})
     capability: Capability | None = None
     station_institution_id: int | None = None
     active: bool | None = None

@@ -47,3 +47,18 @@ async def test_an_overloaded_server_answers_503_in_each_clients_language_with_th
     assert page.headers["content-type"].startswith("text/html")
     assert api.headers["content-type"].startswith("application/problem+json") and api.json()["code"] == "overloaded"
     assert fhir.json()["resourceType"] == "OperationOutcome" and fhir.json()["issue"][0]["code"] == "throttled"
+
+
+def test_a_patch_may_clear_only_what_a_record_can_be_without_and_a_refused_one_changes_nothing(client, world):
+    headers = auth(world.tokens["platform"])
+    path = f"/api/v1/institutions/{world.hospital_a}"
+    before = client.get(path, headers=headers).json()
+    refused = client.patch(path, headers=headers, json={"name": None, "phone": None, "latitude": 26.5})
+    assert refused.status_code == 422
+    assert {(e["field"], e["rule"]) for e in refused.json()["errors"]} == {("name", "not-null"), ("phone", "not-null")}
+    assert client.get(path, headers=headers).json() == before  # the valid latitude was not applied either
+    cleared = client.patch(path, headers=headers, json={"latitude": None, "longitude": None})
+    assert cleared.status_code == 200
+    assert cleared.json()["latitude"] is None and cleared.json()["name"] == before["name"]
+    place = {"latitude": before["latitude"], "longitude": before["longitude"]}  # other tests share the hospital
+    assert client.patch(path, headers=headers, json=place).status_code == 200
