@@ -31,6 +31,16 @@ class Patch(Strict):
 
     clearable: ClassVar[frozenset[str]] = frozenset()
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        # The documented schema says the same: null only where a field may be cleared.
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for name, field in schema.get("properties", {}).items():
+            if name not in cls.clearable and "anyOf" in field:
+                field["anyOf"] = [kind for kind in field["anyOf"] if kind != {"type": "null"}]
+                field.pop("default", None)
+        return schema
+
     @field_validator("*", mode="before")
     @classmethod
     def _null_only_where_clearable(cls, value, info: ValidationInfo):
