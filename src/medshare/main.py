@@ -24,6 +24,8 @@ from medshare.care.router import router as care_router
 from medshare.claims.router import router as claims_router
 from medshare.db import get_engine, session_factory
 from medshare.errors import Conflict, DomainError, FieldProblem, InvalidInput, Problem
+from medshare.fhir.outcome import Issue, outcome
+from medshare.fhir.router import fhir_response
 from medshare.fhir.router import router as fhir_router
 from medshare.identity.linkage_router import router as linkage_router
 from medshare.identity.router import router as identity_router
@@ -159,13 +161,15 @@ def _redact_access_log() -> None:
         access.addFilter(QueryRedactingFilter())
 
 
+def _is_fhir(path: str) -> bool:
+    return path == "/fhir" or path.startswith("/fhir/")
+
+
 async def _refuse_input(scope, receive, send, path: str, found: list[tuple[str, str, str]]) -> None:
     """422 naming each field that holds what no route accepts (control characters, 65-bit integers)."""
-    if path == "/fhir" or path.startswith("/fhir/"):
-        outcome = {"resourceType": "OperationOutcome", "issue": [
-            {"severity": "error", "code": "invalid", "diagnostics": f"{field}: {message}",
-             "expression": [field]} for field, _, message in found]}
-        response = JSONResponse(outcome, status_code=422, media_type="application/fhir+json")
+    if _is_fhir(path):
+        response = fhir_response(outcome([Issue("invalid", f"{field}: {message}", [field])
+                                          for field, _, message in found]), 422)
     else:
         problems = [FieldProblem(field, rule, message) for field, rule, message in found]
         problem = Problem.from_error(InvalidInput("; ".join(f"{p.field}: {p.message}" for p in problems),
@@ -177,10 +181,8 @@ async def _refuse_input(scope, receive, send, path: str, found: list[tuple[str, 
 async def _overloaded(scope, receive, send) -> None:
     """503 for a request that waited in line too long (see medshare.admission); nothing was done."""
     path, detail = scope["path"], "the server is busy with other requests; nothing was changed, try again"
-    if path == "/fhir" or path.startswith("/fhir/"):
-        outcome = {"resourceType": "OperationOutcome",
-                   "issue": [{"severity": "error", "code": "throttled", "diagnostics": detail}]}
-        response = JSONResponse(outcome, status_code=503, media_type="application/fhir+json")
+    if _is_fhir(path):
+        response = fhir_response(outcome([Issue("throttled", detail)]), 503)
     else:
         response = _problem_response(Request(scope, receive), Problem(503, "Service overloaded", detail,
                                                                       "overloaded", path))

@@ -30,7 +30,7 @@ class Held:
     async def healthz(self, request):
         return JSONResponse({"status": "ok"})
 
-    def app(self, limit: int, queue_seconds: float) -> httpx.AsyncClient:
+    def client(self, limit: int, queue_seconds: float) -> httpx.AsyncClient:
         routes = [Route(path, self.work) for path in ("/work", "/api/v1/work", "/fhir/Patient")]
         starlette = Starlette(routes=[*routes, Route("/healthz", self.healthz)])
         gate = AdmissionGate(starlette, limit=limit, queue_seconds=queue_seconds, refuse=_overloaded)
@@ -46,7 +46,7 @@ async def _until(condition) -> None:
 @in_own_loop
 async def test_requests_beyond_the_limit_wait_and_are_served_in_arrival_order():
     held = Held()
-    async with held.app(limit=2, queue_seconds=30) as client, anyio.create_task_group() as group:
+    async with held.client(limit=2, queue_seconds=30) as client, anyio.create_task_group() as group:
         answers = {}
 
         async def ask(n: int) -> None:
@@ -67,7 +67,7 @@ async def test_requests_beyond_the_limit_wait_and_are_served_in_arrival_order():
 @in_own_loop
 async def test_a_request_that_waits_too_long_gets_503_with_retry_after_and_never_reaches_the_app():
     held = Held()
-    async with held.app(limit=1, queue_seconds=0.2) as client, anyio.create_task_group() as group:
+    async with held.client(limit=1, queue_seconds=0.2) as client, anyio.create_task_group() as group:
         group.start_soon(client.get, "/work")
         await _until(lambda: held.started == 1)
         api = await client.get("/api/v1/work")
